@@ -1,0 +1,96 @@
+"""SM2 signatures (GB/T 32918) with SM3 and the standard default user id, on gmssl.
+
+gmssl's own ``sign_with_sm3`` draws its nonce from :mod:`random`, which is predictable; a
+predictable SM2 nonce gives the private key away. Every signature here takes its nonce from
+:mod:`secrets`. Signatures are 64 bytes ``r || s``; public keys are 65 bytes ``04 || x || y``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+from gmssl import sm2 as _gm
+
+from omniguard.crypto.sm3 import hkdf_sm3
+
+_N = int(_gm.default_ecc_table["n"], 16)
+_G = _gm.default_ecc_table["g"]
+
+
+def _public_from_private(d: int) -> bytes:
+    point_hex = _gm.CryptSM2(private_key=f"{d:064x}", public_key="")._kg(d, _G)
+    return b"\x04" + bytes.fromhex(point_hex)
+
+
+def _check_public(public_key: bytes) -> str:
+    if len(public_key) != 65 or public_key[0] != 4:
+        raise ValueError("an SM2 public key is 65 bytes: 04 || x || y")
+    return public_key[1:].hex()
+
+
+@dataclass(frozen=True)
+class SM2KeyPair:
+    """An SM2 key pair. ``repr`` never shows the private scalar."""
+
+    public_key: bytes
+    _d: int = field(repr=False)
+
+    @classmethod
+    def generate(cls) -> SM2KeyPair:
+        d = secrets.randbelow(_N - 2) + 1
+        return cls(_public_from_private(d), d)
+
+    @classmethod
+    def derive(cls, secret: bytes, label: bytes) -> SM2KeyPair:
+        """A key pair derived from a master secret, so it never needs storing: the same master
+        key always gives the same pair, and a wrong master key gives a different public key."""
+        wide = int.from_bytes(hkdf_sm3(secret, b"omniguard/sm2/" + label, length=64), "big")
+        d = wide % (_N - 2) + 1  # 512 bits reduced mod ~2^256: bias below 2^-250
+        return cls(_public_from_private(d), d)
+
+    @classmethod
+    def from_private_bytes(cls, private: bytes) -> SM2KeyPair:
+        d = int.from_bytes(private, "big")
+        if not 1 <= d <= _N - 2:
+            raise ValueError("SM2 private key out of range")
+        return cls(_public_from_private(d), d)
+
+    def private_bytes(self) -> bytes:
+        return self._d.to_bytes(32, "big")
+
+    def sign(self, data: bytes) -> bytes:
+        signer = _gm.CryptSM2(private_key=f"{self._d:064x}", public_key=self.public_key[1:].hex())
+        while True:
+            k = secrets.randbelow(_N - 1) + 1
+            sig = signer.sign_with_sm3(data, f"{k:064x}")
+            if sig:  # gmssl returns None for the (negligible) degenerate r or s; draw again
+                return bytes.fromhex(sig)
+
+    def fingerprint(self) -> str:
+        return public_key_fingerprint(self.public_key)
+
+
+def public_key_fingerprint(public_key: bytes) -> str:
+    """Short, stable name for a public key (first 16 hex digits of its SM3)."""
+    from omniguard.crypto.sm3 import sm3
+
+    return sm3(public_key).hex()[:16]
+
+
+def sm2_verify(public_key: bytes, data: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is a valid SM2-with-SM3 signature of ``data`` under ``public_key``.
+    Malformed keys or signatures are simply invalid, never an exception."""
+    try:
+        pub_hex = _check_public(public_key)
+    except ValueError:
+        return False
+    if len(signature) != 64:
+        return False
+    r, s = int.from_bytes(signature[:32], "big"), int.from_bytes(signature[32:], "big")
+    if not (1 <= r < _N and 1 <= s < _N):
+        return False
+    try:
+        return bool(_gm.CryptSM2(private_key="", public_key=pub_hex).verify_with_sm3(signature.hex(), data))
+    except Exception:  # gmssl raises on points off the curve and similar garbage
+        return False
