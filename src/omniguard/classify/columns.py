@@ -30,6 +30,7 @@ FLOORS: dict[str, tuple[float | None, float]] = {CHECKSUM: (0.8, 0.5), PATTERN: 
 PERSON_FLOORS = (0.85, 0.5)
 NEGATIVE_FLOOR = 0.95  # a column named like business data must match (almost) perfectly
 FREE_TEXT_MIN = 0.02
+MAX_VALUE_CHARS = 2000  # a column is judged on the first 2,000 characters of each sampled value
 _STRENGTH_FACTOR = {CHECKSUM: 1.0, PATTERN: 0.9, CONTEXT_ONLY: 0.8}
 _RANK = {CHECKSUM: 3, PATTERN: 2, CONTEXT_ONLY: 1}
 
@@ -96,6 +97,9 @@ def sample_values(col: pd.Series, k: int, seed: int) -> tuple[pd.Series, int, li
     uniq = text.drop_duplicates()
     if len(uniq) > k:
         uniq = uniq.sample(k, random_state=seed)
+    if (uniq.str.len() > MAX_VALUE_CHARS).any():
+        notes.append(f"values longer than {MAX_VALUE_CHARS} characters analysed in part")
+        uniq = uniq.str.slice(0, MAX_VALUE_CHARS)
     return uniq.str.translate(FULLWIDTH_TABLE).reset_index(drop=True), non_null, notes
 
 

@@ -126,6 +126,7 @@ class MixedContextEnhancer(LemmaContextAwareEnhancer):
 
 def blank_pipeline() -> Language:
     nlp = spacy.blank("xx")
+    nlp.max_length = 50_000_000  # no parser or NER: long free text costs only the tokenizer
     nlp.tokenizer = CjkRunTokenizer(nlp.vocab)
     nlp.add_pipe("omniguard_lower_lemma")
     return nlp

@@ -55,7 +55,7 @@ class CnPersonNameRecognizer(PatternRecognizer):
             Pattern("cn_name_after_label", rf"(?<=(?:{labels})\s*[:：]?\s*){_SURNAME}{_HAN}{{1,2}}(?!{_HAN}{{2}})", 0.6),
             Pattern("cn_name_whole_value", rf"^\s*{_SURNAME}{_HAN}{{1,2}}\s*$", 0.4),
             Pattern("cn_name_masked", rf"^\s*{_SURNAME}(?:\*{{1,3}}|某{{1,2}}|(?:先生|女士))\s*$", 0.4),
-            Pattern("cn_name_middle_dot", rf"^\s*{_HAN}{{1,6}}[·•]{_HAN}{{1,10}}\s*$", 0.3),
+            Pattern("cn_name_middle_dot", rf"^\s*{_HAN}{{1,6}}[·•]{_HAN}{{1,10}}\s*$", 0.4),
         ]
         super().__init__(supported_entity=self.ENTITY, name="CnPersonNameRecognizer",
                          supported_language=supported_language, patterns=patterns, context=NAME_CONTEXT)
