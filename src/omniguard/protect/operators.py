@@ -80,16 +80,18 @@ def keep_ends(arr: pa.Array, first: int, last: int, *, stars: int | None = None)
     """``first`` and ``last`` characters kept, the middle starred (``stars`` fixed, or as long as
     what it hides). Values no longer than first+last are starred whole."""
     n = pc.utf8_length(arr)
-    shortest = pc.min(n).as_py()
-    if stars is not None and (shortest is None or shortest > first + last):  # one kernel: the usual case
-        return pc.utf8_replace_slice(arr, first, -last if last else 1 << 40, "*" * stars)
-    head = pc.utf8_slice_codeunits(arr, 0, first)
-    tail = pc.utf8_slice_codeunits(arr, -last) if last else pc.utf8_slice_codeunits(arr, 0, 0)
-    hidden = pc.subtract(n, first + last)
     star = _lit("*")
-    middle = pc.binary_repeat(star, pc.max_element_wise(hidden, 1) if stars is None else stars)
-    kept = pc.binary_join_element_wise(head, middle, tail, _lit(""))
-    return pc.if_else(pc.greater(hidden, 0), kept, pc.binary_repeat(star, n))
+    short = pc.less_equal(n, first + last)
+    if stars is not None:  # one replace kernel for every value, then the short ones starred whole
+        kept = pc.utf8_replace_slice(arr, first, -last if last else 1 << 40, "*" * stars)
+    else:
+        head = pc.utf8_slice_codeunits(arr, 0, first)
+        tail = pc.utf8_slice_codeunits(arr, -last) if last else pc.utf8_slice_codeunits(arr, 0, 0)
+        middle = pc.binary_repeat(star, pc.max_element_wise(pc.subtract(n, first + last), 1))
+        kept = pc.binary_join_element_wise(head, middle, tail, _lit(""))
+    if not pc.any(short).as_py():
+        return kept
+    return pc.if_else(short, pc.binary_repeat(star, n), kept)
 
 
 def _lit(text: str) -> pa.Scalar:

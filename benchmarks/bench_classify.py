@@ -1,0 +1,169 @@
+"""Issue 4 benchmark: classification accuracy, classification cost against reading, against
+cell-by-cell Presidio, and masking throughput.
+
+    .venv/bin/python benchmarks/bench_classify.py            # full run (1M rows; ~10 min on 2 cores)
+    .venv/bin/python benchmarks/bench_classify.py --quick    # 100k rows, 1 repetition
+
+All figures come from one run; times are medians of ``--repeat`` runs. The table is the project's
+own generator (Faker zh_CN + own generators, 14 personal columns and 11 decoys); the 1M-row table
+resamples a 20,000-row pool, which does not help the classifier (it samples 20,000 rows anyway)
+and does not help the masking operators (they never deduplicate).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from omniguard.classify import FREE_TEXT, classify_frame, get_analyzer
+from omniguard.policy import default_pack_dir, load_pack
+from omniguard.protect import ProtectionPlan
+from omniguard.protect.plan import ColumnAction
+from omniguard.synth.retail import COLUMNS, NAMINGS, generate_customers, ground_truth
+from omniguard.tabular import read_csv
+
+
+def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    if n == 0:
+        return (0.0, 1.0)
+    p = k / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def accuracy(policy, seeds: list[int], rows: int, sample: int) -> dict:
+    out: dict = {"by_naming": {}, "entities": {}, "decoys_as_pi": 0, "grade_correct": 0, "columns": 0}
+    tally: dict[str, dict[str, defaultdict]] = {t: {"tp": defaultdict(int), "fp": defaultdict(int), "fn": defaultdict(int)}
+                                                for t in ("named", "opaque")}
+    errors = []
+    for seed in seeds:
+        for naming in NAMINGS:
+            df = generate_customers(rows, seed=seed, naming=naming)
+            res = classify_frame(df, policy, sample=sample, seed=seed)
+            truth = ground_truth(naming)
+            track = "opaque" if naming == "opaque" else "named"
+            right = 0
+            for c in res.columns:
+                t = truth[c.name]
+                right += c.entity == t.entity
+                if c.entity != t.entity:
+                    errors.append(f"seed {seed} {naming} {c.name}: {c.entity} (truth {t.entity})")
+                if t.entity:
+                    tally[track]["tp" if c.entity == t.entity else "fn"][t.entity] += 1
+                if c.entity and c.entity != t.entity:
+                    tally[track]["fp"][c.entity] += 1
+                if t.decoy and c.personal:
+                    out["decoys_as_pi"] += 1
+                expected_grade = (policy.grade_of(policy.entity_categories[t.entity]).value
+                                  if t.entity and t.entity != FREE_TEXT else c.grade if t.entity else "internal")
+                out["grade_correct"] += c.grade == expected_grade
+                out["columns"] += 1
+            out["by_naming"].setdefault(naming, []).append(right / len(res.columns))
+    for track, t in tally.items():
+        ents = sorted(set(t["tp"]) | set(t["fn"]) | set(t["fp"]))
+        out["entities"][track] = {
+            e: {"tp": t["tp"][e], "fp": t["fp"][e], "fn": t["fn"][e],
+                "precision": t["tp"][e] / max(1, t["tp"][e] + t["fp"][e]),
+                "recall": t["tp"][e] / max(1, t["tp"][e] + t["fn"][e]),
+                "recall_ci": wilson(t["tp"][e], t["tp"][e] + t["fn"][e])} for e in ents}
+    out["errors"] = errors
+    return out
+
+
+def timed(fn, repeat: int) -> tuple[float, object]:
+    times, result = [], None
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        result = fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times), result
+
+
+def cell_by_cell_rate(analyzer, df: pd.DataFrame, cells: int, seed: int = 0) -> float:
+    rng = np.random.default_rng(seed)
+    rows = rng.choice(len(df), cells // df.shape[1] + 1, replace=False)
+    values = [str(v) for v in df.iloc[rows].to_numpy().ravel()[:cells] if v is not None]
+    t0 = time.perf_counter()
+    for v in values:
+        analyzer.analyze(text=v, language="zh")
+    return len(values) / (time.perf_counter() - t0)
+
+
+def mask_plan(result) -> ProtectionPlan:
+    """Every column masked in its entity's shape (free text masked as a whole string)."""
+    return ProtectionPlan("bench-mask-all", [
+        ColumnAction(column=c.name, operator="mask", grade=c.grade,
+                     entity=None if c.entity == FREE_TEXT else c.entity) for c in result.columns])
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--rows", type=int, default=1_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--json", type=Path, help="also write the figures to this file")
+    args = ap.parse_args()
+    rows, repeat = (100_000, 1) if args.quick else (args.rows, args.repeat)
+    policy = load_pack(default_pack_dir())
+    analyzer = get_analyzer()
+    report: dict = {"rows": rows, "repeat": repeat}
+
+    acc = accuracy(policy, seeds=[11, 99], rows=4000, sample=100)
+    report["accuracy"] = acc
+    print("## column accuracy (k=100, 4,000 rows, seeds 11 and 99)")
+    for naming, vals in acc["by_naming"].items():
+        print(f"  {naming:7s} " + " / ".join(f"{v:.3f}" for v in vals))
+    print(f"  decoy columns graded as PI: {acc['decoys_as_pi']}; grade correct {acc['grade_correct']}/{acc['columns']}")
+    for track, ents in acc["entities"].items():
+        print(f"  per-entity ({track}):")
+        for e, m in ents.items():
+            lo, hi = m["recall_ci"]
+            print(f"    {e:18s} P {m['precision']:.2f}  R {m['recall']:.2f} [{lo:.2f}, {hi:.2f}]  "
+                  f"tp {m['tp']} fp {m['fp']} fn {m['fn']}")
+    for err in acc["errors"]:
+        print("   error:", err)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "customers.csv"
+        t0 = time.perf_counter()
+        generate_customers(rows, seed=7).to_csv(path, index=False)
+        print(f"\n## {rows:,} rows x {len(COLUMNS)} columns: CSV of {path.stat().st_size / 2**20:.0f} MiB "
+              f"written in {time.perf_counter() - t0:.1f} s")
+        t_read, df = timed(lambda: read_csv(path), repeat)
+        t_k100, res = timed(lambda: classify_frame(df, policy, sample=100), repeat)
+        t_k30, _ = timed(lambda: classify_frame(df, policy, sample=30), repeat)
+        rate = cell_by_cell_rate(analyzer, df, 2500)
+        cells = rows * len(COLUMNS)
+        extrapolated = cells / rate
+        report["scale"] = {"read_s": t_read, "classify_k100_s": t_k100, "classify_k30_s": t_k30,
+                           "overhead_k100": t_k100 / t_read, "overhead_k30": t_k30 / t_read,
+                           "cell_rate_per_s": rate, "cell_by_cell_extrapolated_s": extrapolated,
+                           "speedup_vs_cells_k100": extrapolated / t_k100}
+        print(f"  read_csv (all columns as text)     {t_read:8.2f} s")
+        print(f"  classify k=100                     {t_k100:8.2f} s  = {100 * t_k100 / t_read:.0f}% of the read")
+        print(f"  classify k=30                      {t_k30:8.2f} s  = {100 * t_k30 / t_read:.0f}% of the read")
+        print(f"  cell-by-cell analyze(): {rate:,.0f} cells/s on 2,500 cells -> {cells:,} cells in "
+              f"{extrapolated / 3600:.2f} h = {extrapolated / t_k100:,.0f}x the k=100 classification")
+        plan = mask_plan(res)
+        t_mask, out = timed(lambda: plan.apply(df), repeat)
+        report["masking"] = {"seconds": t_mask, "rows_per_s": rows / t_mask, "columns": len(plan.actions)}
+        print(f"  masking plan, {len(plan.actions)} columns           {t_mask:8.2f} s  = {rows / t_mask:,.0f} rows/s")
+        del out
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, default=str))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
