@@ -103,28 +103,48 @@ def sample_values(col: pd.Series, k: int, seed: int) -> tuple[pd.Series, int, li
     return uniq.str.translate(FULLWIDTH_TABLE).reset_index(drop=True), non_null, notes
 
 
+# Between two values in one analysed document: more tokens than Presidio's context window (5),
+# so one value's words never count as another value's context, and "|" stops every pattern.
+_GAP = "\n" + " |" * 7 + "\n"
+
+
 def analyse_values(analyzer: Any, values: pd.Series, context: list[str], language: str = "zh"
                    ) -> tuple[Counter[str], Counter[str], dict[str, list[float]]]:
     """Per entity: how many values it describes whole (``covers``), how many it occurs inside
-    (``inside``), and the scores of the whole-value matches."""
+    (``inside``), and the scores of the whole-value matches.
+
+    The values of a column are analysed as one document (separated by :data:`_GAP`): one
+    Presidio call per column instead of one per value, about 10x less overhead."""
+    import bisect
+
+    vals = [str(v) for v in values]
+    starts, pos = [], 0
+    for v in vals:
+        starts.append(pos)
+        pos += len(v) + len(_GAP)
+    whole: list[dict[str, float]] = [{} for _ in vals]
+    part: list[set[str]] = [set() for _ in vals]
+    if vals:
+        doc = _GAP.join(vals)
+        for r in analyzer.analyze(text=doc, language=language, context=context):
+            i = bisect.bisect_right(starts, r.start) - 1
+            if i < 0 or r.end > starts[i] + len(vals[i]):
+                continue  # spans a separator: not a match inside one value
+            if r.end - r.start >= COVER * len(vals[i]) and r.score >= COUNT_SCORE:
+                whole[i][r.entity_type] = max(whole[i].get(r.entity_type, 0.0), r.score)
+            elif (r.score >= CONTAINS_SCORE and STRENGTH.get(r.entity_type) != CONTEXT_ONLY) or r.score >= 0.75:
+                part[i].add(r.entity_type)
     covers: Counter[str] = Counter()
     inside: Counter[str] = Counter()
     scores: dict[str, list[float]] = defaultdict(list)
-    for value in values:
-        whole: dict[str, float] = {}
-        part: set[str] = set()
-        for r in analyzer.analyze(text=value, language=language, context=context):
-            if r.end - r.start >= COVER * len(value) and r.score >= COUNT_SCORE:
-                whole[r.entity_type] = max(whole.get(r.entity_type, 0.0), r.score)
-            elif (r.score >= CONTAINS_SCORE and STRENGTH.get(r.entity_type) != CONTEXT_ONLY) or r.score >= 0.75:
-                part.add(r.entity_type)
-        if not whole and len(value) == 17 and value.isdigit() and resident_id_valid(value + "X"):
-            whole["CN_RESIDENT_ID"] = 1.0  # an ID stored as a number lost its trailing X
+    for value, w, p in zip(vals, whole, part, strict=True):
+        if not w and len(value) == 17 and value.isdigit() and resident_id_valid(value + "X"):
+            w["CN_RESIDENT_ID"] = 1.0  # an ID stored as a number lost its trailing X
             scores["_lost_x"].append(1.0)
-        for e, s in whole.items():
+        for e, sc in w.items():
             covers[e] += 1
-            scores[e].append(s)
-        for e in part - set(whole):
+            scores[e].append(sc)
+        for e in p - set(w):
             inside[e] += 1
     return covers, inside, scores
 

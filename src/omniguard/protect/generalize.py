@@ -56,14 +56,21 @@ def _fmt(v: float) -> str:
 
 
 def grid_cell(values: pd.Series, cell: float = 0.01) -> pd.Series:
-    """"lat,lon" -> the south-west corner of its ``cell``-degree grid square."""
+    """"lat,lon" -> the south-west corner of its ``cell``-degree grid square (``31.23,121.47``).
+    Literal kernels only: Arrow's RE2 replace runs at a fraction of the speed."""
     arr = as_arrow(values)
-    parts = pc.split_pattern(pc.replace_substring(pc.utf8_trim_whitespace(arr), "，", ","), ",")
-    digits = max(0, -int(np.floor(np.log10(cell))))
+    for odd, plain in (("，", ","), (" ", "")):
+        if pc.any(pc.match_substring(arr, odd)).as_py():
+            arr = pc.replace_substring(arr, odd, plain)
+    parts = pc.split_pattern(arr, ",", max_splits=1)
+    inv = round(1 / cell) if (1 / cell).is_integer() or abs(1 / cell - round(1 / cell)) < 1e-9 else None
     out = []
     for i in (0, 1):
-        x = pc.cast(pc.utf8_trim_whitespace(pc.list_element(parts, i)), pa.float64(), safe=False)
-        snapped = pc.round(pc.multiply(pc.floor(pc.divide(x, cell)), cell), digits)
+        x = pc.cast(pc.list_element(parts, i), pa.float64(), safe=False)
+        if inv:  # floor(x * 100) / 100 prints as 31.23, not 31.229999999999997
+            snapped = pc.divide(pc.floor(pc.multiply(x, inv)), inv)
+        else:
+            snapped = pc.multiply(pc.floor(pc.divide(x, cell)), cell)
         out.append(pc.cast(snapped, pa.large_string()))
     joined = pc.binary_join_element_wise(out[0], out[1], pa.scalar(",", pa.large_string()))
     return to_series(joined, values)
