@@ -123,8 +123,8 @@ def test_empty_and_null_columns(policy):
 
 
 def test_volume_flags(policy):
-    from omniguard.classify.table import table_flags
     from omniguard.classify.columns import ColumnResult
+    from omniguard.classify.table import table_flags
 
     cols = [ColumnResult("id", "CN_RESIDENT_ID", "identity_document", "sensitive", 1.0, 1.0, personal=True)]
     assert table_flags(cols, 9_999)["sensitive_volume_10k"] is False

@@ -8,7 +8,6 @@ import socket
 import pytest
 
 
-
 def test_pitfall1_blank_pipeline_lemmas_make_context_fire(analyzer, find):
     nlp = analyzer.nlp_engine.nlp["zh"]
     assert [t.lemma_ for t in nlp("Phone 手机")] == ["phone", "手机"]

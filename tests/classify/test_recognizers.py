@@ -7,7 +7,6 @@ import pytest
 
 from omniguard.classify.columns import COUNT_SCORE
 
-
 # (entity, valid values, values that must not be found as that entity)
 CASES = [
     ("CN_RESIDENT_ID", ["11010519491231002X", "身份证号11010519491231002X", "身份证 110105491231002"],

@@ -8,6 +8,7 @@ instead: an order number that happens to be ID-shaped must be near-perfectly val
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass, field
 
@@ -103,7 +104,7 @@ def hint_for(name: str, canonical_context: dict[str, tuple[str, ...]] | None = N
     its recognizer knows as context, so a pinyin name such as ``sjh`` still boosts the value."""
     toks = tokens_of(name)
     low = name.strip().lower()
-    pairs = {f"{a}_{b}" for a, b in zip(toks, toks[1:], strict=False)} | {"".join(toks)}
+    pairs = {f"{a}_{b}" for a, b in itertools.pairwise(toks)} | {"".join(toks)}
     words = set(toks) | pairs
     entities = set()
     for entity, (en, zh, py) in _HINTS.items():

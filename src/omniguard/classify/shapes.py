@@ -21,9 +21,7 @@ def shape_of(value: str, max_len: int = 24) -> str:
     kind of number, e.g. ``1`` for a mobile), separators kept, everything else ``*``."""
     out = []
     for i, ch in enumerate(value[:max_len]):
-        if ch in _KEEP:
-            out.append(ch)
-        elif i == 0 and ch.isascii() and ch.isalnum():
+        if ch in _KEEP or (i == 0 and ch.isascii() and ch.isalnum()):
             out.append(ch)
         else:
             out.append("*")
