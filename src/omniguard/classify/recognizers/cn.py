@@ -19,6 +19,7 @@ length-preserving, so offsets still point into the original text).
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from presidio_analyzer import Pattern, PatternRecognizer
 
@@ -38,6 +39,7 @@ class _CnRecognizer(PatternRecognizer):
     PATTERNS: tuple[tuple[str, str, float], ...] = ()
     CONTEXT: tuple[str, ...] = ()
     FLAGS = re.DOTALL | re.MULTILINE | re.IGNORECASE
+    CHECK: Callable[[str], bool] | None = None  # a checksum: True -> score 1.0, False -> dropped
 
     def __init__(self, supported_language: str = "zh"):
         super().__init__(
@@ -48,6 +50,10 @@ class _CnRecognizer(PatternRecognizer):
             context=list(self.CONTEXT),
             global_regex_flags=self.FLAGS,
         )
+
+    def validate_result(self, pattern_text: str) -> bool | None:
+        check = type(self).CHECK
+        return None if check is None else check(pattern_text)
 
 
 class CnResidentIdRecognizer(_CnRecognizer):
@@ -122,9 +128,7 @@ class CnUsccRecognizer(_CnRecognizer):
     PATTERNS = (("uscc", NB + r"[1-9ANY][1-9]\d{6}[0-9A-HJ-NPQRTUWXY]{10}" + NA, 0.3),)
     CONTEXT = ("统一社会信用代码", "信用代码", "税号", "纳税人识别号", "uscc", "tax")
     FLAGS = CASE_SENSITIVE
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return v.uscc_valid(pattern_text)
+    CHECK = staticmethod(v.uscc_valid)
 
 
 class CnPassportRecognizer(_CnRecognizer):
@@ -157,9 +161,7 @@ class HkIdRecognizer(_CnRecognizer):
     PATTERNS = (("hkid", NB + r"[A-Z]{1,2}\d{6}\s?\(?[0-9A]\)?" + r"(?![0-9A-Za-z])", 0.3),)
     CONTEXT = ("香港身份证", "身份證", "hkid")
     FLAGS = CASE_SENSITIVE
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return v.hkid_valid(pattern_text)
+    CHECK = staticmethod(v.hkid_valid)
 
 
 class TwIdRecognizer(_CnRecognizer):
@@ -169,9 +171,7 @@ class TwIdRecognizer(_CnRecognizer):
     PATTERNS = (("twid", NB + r"[A-Z][1289]\d{8}" + NA, 0.3),)
     CONTEXT = ("身分證", "身分證字號", "台湾身份证")
     FLAGS = CASE_SENSITIVE
-
-    def validate_result(self, pattern_text: str) -> bool | None:
-        return v.twid_valid(pattern_text)
+    CHECK = staticmethod(v.twid_valid)
 
 
 _PLATE_PROVINCES = "京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼"
