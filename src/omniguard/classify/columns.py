@@ -123,7 +123,7 @@ def analyse_values(analyzer: Any, values: pd.Series, context: list[str], languag
         starts.append(pos)
         pos += len(v) + len(_GAP)
     whole: list[dict[str, float]] = [{} for _ in vals]
-    part: list[set[str]] = [set() for _ in vals]
+    spans: list[list[tuple[int, int, str]]] = [[] for _ in vals]
     if vals:
         doc = _GAP.join(vals)
         for r in analyzer.analyze(text=doc, language=language, context=context):
@@ -133,7 +133,8 @@ def analyse_values(analyzer: Any, values: pd.Series, context: list[str], languag
             if r.end - r.start >= COVER * len(vals[i]) and r.score >= COUNT_SCORE:
                 whole[i][r.entity_type] = max(whole[i].get(r.entity_type, 0.0), r.score)
             elif (r.score >= CONTAINS_SCORE and STRENGTH.get(r.entity_type) != CONTEXT_ONLY) or r.score >= 0.75:
-                part[i].add(r.entity_type)
+                spans[i].append((r.start, r.end, r.entity_type))
+    part = [_resolve_overlaps(sp) for sp in spans]
     covers: Counter[str] = Counter()
     inside: Counter[str] = Counter()
     scores: dict[str, list[float]] = defaultdict(list)
@@ -147,6 +148,21 @@ def analyse_values(analyzer: Any, values: pd.Series, context: list[str], languag
         for e in p - set(w):
             inside[e] += 1
     return covers, inside, scores
+
+
+# When two entities claim the same digits inside text, the rarer coincidence wins: an ID passes
+# Luhn 1 time in 10, a card never has a valid province + birth date + MOD 11-2.
+_OVERLAP_PRIORITY = {"CN_RESIDENT_ID": 3, "CN_USCC": 2, "HK_ID": 2, "TW_ID": 2, "BANK_CARD": 1}
+
+
+def _resolve_overlaps(spans: list[tuple[int, int, str]]) -> set[str]:
+    keep = set()
+    for s0, e0, ent in spans:
+        rank = _OVERLAP_PRIORITY.get(ent, 0)
+        beaten = any(s1 < e0 and s0 < e1 and _OVERLAP_PRIORITY.get(other, 0) > rank for s1, e1, other in spans)
+        if not beaten:
+            keep.add(ent)
+    return keep
 
 
 def _floor(entity: str, hinted: bool, hint: NameHint) -> float | None:
