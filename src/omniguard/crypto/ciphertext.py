@@ -209,11 +209,16 @@ class KeySource(Protocol):
 
 
 def decrypt_column(values: pa.Array, source: KeySource, *, column_label: str = "column",
-                   subjects: Sequence[str | None] | None = None) -> pa.Array:
+                   subjects: Sequence[str | None] | None = None, stats: dict[str, int] | None = None) -> pa.Array:
     """Decrypt every non-null cell; nulls stay null. Any failure anywhere raises one
-    DecryptionError naming how many cells failed and the first row, never a key or a value."""
+    DecryptionError naming how many cells failed and the first row, never a key or a value.
+
+    Cells under a subject key that no longer exists (the subject was erased by crypto-shredding)
+    are not a failure: they come back null and are counted in ``stats["erased"]``."""
     rows = StringRows(values)
-    out = StringBuilder(rows.n, rows.valid)
+    valid = rows.valid.copy()
+    out = StringBuilder(rows.n, valid)
+    erased = 0
     bad = np.zeros(rows.n, dtype=bool)
     per_subject: list[tuple[Header, np.ndarray, np.ndarray]] = []
     reason = ""
@@ -259,21 +264,30 @@ def decrypt_column(values: pa.Array, source: KeySource, *, column_label: str = "
             reason = reason or "cells encrypted per subject need the subject ids"
             continue
         done = _decrypt_subject_cells(header, sub, body, source, subjects)
-        bad[sub[[i for i, d in enumerate(done) if d is None]]] = True
         for i, raw in zip(sub.tolist(), done, strict=True):
-            if raw is not None:
+            if raw is None:
+                bad[i] = True
+            elif raw is _ERASED:
+                valid[i] = False
+                erased += 1
+            else:
                 out.put(np.array([i]), np.frombuffer(raw, dtype=np.uint8)[None, :])
     if bad.any():
         first = int(np.flatnonzero(bad)[0]) + 1
         raise DecryptionError(
             f"cannot decrypt {int(bad.sum())} cell(s) of {column_label} (first at row {first}): "
             + (reason.removeprefix("cannot decrypt: ") or "tampered, truncated, wrong key or wrong context"))
+    if stats is not None:
+        stats["erased"] = stats.get("erased", 0) + erased
     result = out.finish()
     try:
         result.validate(full=True)
     except pa.ArrowInvalid:
         raise DecryptionError(f"cannot decrypt {column_label}: a decrypted value is not UTF-8 text") from None
     return result
+
+
+_ERASED = b"\x00erased"  # marker object: compared by identity, never a decrypted value
 
 
 def _decrypt_subject_cells(header: Header, idx: np.ndarray, body: np.ndarray, source: KeySource,
@@ -287,8 +301,11 @@ def _decrypt_subject_cells(header: Header, idx: np.ndarray, body: np.ndarray, so
     head = header.pack()
     out: list[bytes | None] = []
     for subject, key, raw in zip(ids, keys, body, strict=True):
-        if key is None or subject is None:
+        if subject is None:
             out.append(None)
+            continue
+        if key is None:
+            out.append(_ERASED)
             continue
         try:
             out.append(decrypt_value(key, head + raw.tobytes(), dataset, column, subject))

@@ -99,7 +99,8 @@ class ColumnCipher:
 
     def decrypt(self, values: pd.Series, subject_ids: pd.Series | None = None, *, audit: bool = True,
                 actor: str | None = None, role: str | None = None, purpose: str | None = None) -> pd.Series:
-        """Plain text cells; nulls stay null. Any failure raises :class:`DecryptionError`.
+        """Plain text cells; nulls stay null, and so do cells of shredded subjects. Any failure
+        raises :class:`DecryptionError`.
 
         Audited (action ``decrypt``, with the number of cells) unless ``audit=False``, which is
         for callers that write one event for a larger operation. Callers check that the role may
@@ -109,18 +110,19 @@ class ColumnCipher:
         ids = _subject_list(subject_ids, len(values), self._label) if subject_ids is not None else None
         cells = len(arr) - arr.null_count
         try:
-            out = decrypt_column(arr, self, column_label=self._label, subjects=ids)
+            stats: dict[str, int] = {}
+            out = decrypt_column(arr, self, column_label=self._label, subjects=ids, stats=stats)
         except DecryptionError as e:
             if audit:
                 self._audit(cells, ids, "error", e.message, actor, role, purpose)
             raise
         if audit:
-            self._audit(cells, ids, "allow", "", actor, role, purpose)
+            self._audit(cells, ids, "allow", "", actor, role, purpose, erased=stats.get("erased", 0))
         return to_series(out, values)
 
     def _audit(self, cells: int, ids: list[str | None] | None, decision: str, reason: str, actor: str | None,
-               role: str | None, purpose: str | None) -> None:
+               role: str | None, purpose: str | None, erased: int = 0) -> None:
         self._keyring.ws.audit.record(
             "decrypt", actor=actor, role=role, purpose=purpose, dataset=self.dataset, columns=[self.column],
             rows=cells, subjects=[s for s in ids if s is not None] if ids is not None else None,
-            decision=decision, reason=reason, details={"cells": cells, "key_id": f"{self.key_id:08x}"})
+            decision=decision, reason=reason, details={"cells": cells, "erased_cells": erased, "key_id": f"{self.key_id:08x}"})
