@@ -177,14 +177,14 @@ def encrypt_column(values: pa.Array, key: KeyHandle, header: Header, dataset: st
     return out.finish()
 
 
-def encrypt_column_per_subject(values: pa.Array, subjects: Sequence[str], keys: Sequence[KeyHandle],
+def encrypt_column_per_subject(values: pa.Array, subjects: Sequence[str], keys: Sequence[KeyHandle | None],
                                key_id: int, dataset: str, column: str) -> pa.Array:
     """Each cell under its subject's own key (crypto-shredding); one OpenSSL call per cell.
     The key version field is 0: subject keys have no versions, shredding replaces rotation."""
     cells = values.to_pylist()
     out: list[str | None] = []
     for value, subject, key in zip(cells, subjects, keys, strict=True):
-        if value is None:
+        if value is None or key is None:
             out.append(None)
             continue
         header = Header(key_id, 0, subject=True)

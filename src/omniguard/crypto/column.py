@@ -93,7 +93,11 @@ class ColumnCipher:
         missing = [i for i, (s, v) in enumerate(zip(ids, valid, strict=True)) if v and s is None]
         if missing:
             raise InputError(f"{self._label}: row {missing[0] + 1} has a value but no subject id")
-        keys = self._keyring.subject_keys([s or "" for s in ids], create=True)
+        rows = np.flatnonzero(valid)
+        found = self._keyring.subject_keys([ids[i] for i in rows], create=True)  # keys only where a value is
+        keys: list[KeyHandle | None] = [None] * len(ids)
+        for i, k in zip(rows.tolist(), found, strict=True):
+            keys[i] = k
         out = encrypt_column_per_subject(arr, [s or "" for s in ids], keys, self.key_id, self.dataset, self.column)
         return to_series(out, values)
 
