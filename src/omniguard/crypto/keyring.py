@@ -161,7 +161,7 @@ class Keyring:
         if found:
             raise InputError(f"token domain {domain!r} already has a key; rotate it instead of importing")
         if not create and material is None:
-            raise InputError(f"no key for token domain {domain!r}",
+            raise InputError(f"no shared join key for token domain {domain!r}",
                              hint=f"import the shared join key: omniguard token join-key import --domain {domain} FILE")
         with self.ws.store.write() as conn:
             return self._ensure(conn, kind="token", name=f"token:{domain}", domain=domain, material=material)
