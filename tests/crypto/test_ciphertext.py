@@ -142,7 +142,7 @@ def test_looks_like_ciphertext_is_structural():
     enc = src.encrypt(["x", "", "13800138000"]).to_pylist()
     probe = pa.array([*enc, None, "13800138000", "SM4B" + "A" * 60, "SM4B" + "A" * 51, "hello world", ""])
     assert looks_like_ciphertext(probe).tolist() == [True, True, True, False, False, True, False, False, False]
-    assert MIN_TEXT_CHARS == len(enc[1])
+    assert len(enc[1]) == MIN_TEXT_CHARS
 
 
 @settings(max_examples=50, deadline=None)
