@@ -85,3 +85,12 @@ def test_rotating_the_token_key_changes_tag_and_tokens(workspace):
 def test_numbers_are_tokenized_as_text():
     tok = Tokenizer(b"k" * 32)
     assert tok.tokenize(pd.Series([13800138000])).iloc[0] == tok.token("13800138000")
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.binary(min_size=1, max_size=100), st.lists(st.binary(max_size=80), max_size=5))
+def test_hmac_many_is_hmac_sm3(key, messages):
+    from omniguard.crypto.sm3 import hmac_sm3, hmac_sm3_many
+
+    assert hmac_sm3_many(key, messages) == [hmac_sm3(key, m) for m in messages]
+    assert hmac_sm3_many(key, messages) == [hmac.digest(key, m, "sm3") for m in messages]

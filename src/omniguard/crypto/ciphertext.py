@@ -162,8 +162,7 @@ def encrypt_column(values: pa.Array, key: KeyHandle, header: Header, dataset: st
     head = header.pack()
     aad = associated_data(head, dataset, column)
     head_chars = b64encode_rows(np.frombuffer(head, dtype=np.uint8)[None, :])[0]
-    for length, idx in rows.groups():
-        pt = rows.rows(idx, length)
+    for length, idx, pt in rows.groups():
         k = len(idx)
         if k < SMALL_GROUP or length > MAX_BATCH_BYTES:
             blobs = [encrypt_value(key, header, bytes(p), dataset, column)[HEADER_BYTES:] for p in pt]
@@ -182,13 +181,17 @@ def encrypt_column_per_subject(values: pa.Array, subjects: Sequence[str], keys: 
     """Each cell under its subject's own key (crypto-shredding); one OpenSSL call per cell.
     The key version field is 0: subject keys have no versions, shredding replaces rotation."""
     cells = values.to_pylist()
+    head = Header(key_id, 0, subject=True).pack()
+    prefix = associated_data(head, dataset, column)
+    nonces = secrets.token_bytes(NONCE_BYTES * len(cells))
     out: list[str | None] = []
-    for value, subject, key in zip(cells, subjects, keys, strict=True):
+    for i, (value, subject, key) in enumerate(zip(cells, subjects, keys, strict=True)):
         if value is None or key is None:
             out.append(None)
             continue
-        header = Header(key_id, 0, subject=True)
-        out.append(to_text(encrypt_value(key, header, value.encode("utf-8"), dataset, column, subject)))
+        nonce = nonces[NONCE_BYTES * i: NONCE_BYTES * (i + 1)]
+        sealed = key.single.encrypt(nonce, value.encode("utf-8"), prefix + _lp(subject, "subject id"))
+        out.append(base64.b64encode(head + nonce + sealed).decode("ascii"))
     return pa.array(out, type=pa.large_string())
 
 
@@ -222,11 +225,10 @@ def decrypt_column(values: pa.Array, source: KeySource, *, column_label: str = "
     bad = np.zeros(rows.n, dtype=bool)
     per_subject: list[tuple[Header, np.ndarray, np.ndarray]] = []
     reason = ""
-    for width, idx in rows.groups():
+    for width, idx, chars in rows.groups():
         if width < MIN_TEXT_CHARS or width % 4:
             bad[idx] = True
             continue
-        chars = rows.rows(idx, width)
         pads = (chars[:, -1] == ord("=")).astype(np.int8) + (chars[:, -2] == ord("="))
         heads = np.ascontiguousarray(chars[:, :16]).view("S16").ravel()
         for head_text in np.unique(heads):

@@ -11,10 +11,12 @@ Arrow-backed string column without ever creating a Python ``str`` per cell.
 from __future__ import annotations
 
 import binascii
+import itertools
 from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 B64_ALPHABET = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
 B32_ALPHABET = b"abcdefghijklmnopqrstuvwxyz234567"
@@ -50,18 +52,23 @@ def b64decode_rows(chars: np.ndarray, pad: int) -> tuple[np.ndarray, np.ndarray]
     """(n, W) base64 characters whose last ``pad`` characters are ``=`` -> ((n, L) bytes, ok).
 
     ``ok[i]`` is False for a row with a character outside the alphabet or with non-zero unused
-    bits before the padding (non-canonical text), so every change of the text is noticed."""
+    bits before the padding (non-canonical text), so every change of the text is noticed. The
+    common all-valid case is one strict :mod:`binascii` call; the per-character check runs only
+    when that call refuses the batch, to find the bad rows."""
     n, width = chars.shape
-    values = _B64_VALUE[chars[:, : width - pad]] if pad else _B64_VALUE[chars]
-    ok = ~(values == 255).any(axis=1)
+    ok = np.ones(n, dtype=bool)
     if pad:
         ok &= (chars[:, width - pad:] == _PAD).all(axis=1)
-        last = values[:, -1]
-        ok &= (last & (0x0F if pad == 2 else 0x03)) == 0
-    clean = np.where(ok[:, None], chars, ord("A")).astype(np.uint8)
+        ok &= (_B64_VALUE[chars[:, width - pad - 1]] & (0x0F if pad == 2 else 0x03)) == 0
+    clean = np.array(chars, dtype=np.uint8, copy=True)
     if pad:
         clean[:, width - pad:] = ord("A")
-    raw = binascii.a2b_base64(clean.data) if n else b""
+    try:
+        raw = binascii.a2b_base64(clean.data, strict_mode=True) if n else b""
+    except binascii.Error:
+        ok &= ~(_B64_VALUE[clean] == 255).any(axis=1)
+        clean[~ok] = ord("A")
+        raw = binascii.a2b_base64(clean.data, strict_mode=True)
     out = np.frombuffer(raw, dtype=np.uint8).reshape(n, 3 * width // 4)
     return out[:, : 3 * width // 4 - pad], ok
 
@@ -84,71 +91,67 @@ def b32encode_rows(rows: np.ndarray) -> np.ndarray:
 
 
 class StringRows:
-    """The UTF-8 bytes of an Arrow string array, grouped by byte length for batch work."""
+    """The UTF-8 bytes of an Arrow string array, grouped by byte length for batch work.
+
+    One Arrow ``take`` (C++) puts the non-null rows in order of length, after which the rows of
+    each length are one contiguous slice of the data buffer: a zero-copy (k, length) view."""
 
     def __init__(self, array: pa.Array):
         if isinstance(array, pa.ChunkedArray):
             array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-        if pa.types.is_string(array.type) or pa.types.is_large_string(array.type):
-            array = array.cast(pa.large_string()) if pa.types.is_string(array.type) else array
-        else:
+        if pa.types.is_string(array.type):
+            array = array.cast(pa.large_string())
+        elif not pa.types.is_large_string(array.type):
             raise TypeError("expected an Arrow string array")
         self.n = len(array)
         self.valid = ~np.asarray(array.is_null(), dtype=bool) if array.null_count else np.ones(self.n, dtype=bool)
-        bufs = array.buffers()
-        offsets = np.frombuffer(bufs[1], dtype=np.int64)[array.offset: array.offset + self.n + 1]
-        self.data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-        self.starts = offsets[:-1]
-        self.lengths = np.diff(offsets)
-        self.lengths[~self.valid] = -1
+        lengths = np.asarray(pc.binary_length(array).fill_null(-1), dtype=np.int64)
+        order = np.argsort(lengths, kind="stable")
+        order = order[np.searchsorted(lengths[order], 0):]  # drop the nulls
+        self.order = order
+        self.sorted_lengths = lengths[order]
+        self.lengths = lengths
+        taken = array.take(pa.array(order, pa.int64())) if len(order) else pa.array([], pa.large_string())
+        bufs = taken.buffers()
+        self._offsets = np.frombuffer(bufs[1], dtype=np.int64)[taken.offset: taken.offset + len(taken) + 1]
+        self._data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
 
-    def groups(self) -> Iterator[tuple[int, np.ndarray]]:
-        """(byte length, row indices) for every length present among the non-null rows."""
-        order = np.argsort(self.lengths, kind="stable")
-        sorted_len = self.lengths[order]
-        first_valid = np.searchsorted(sorted_len, 0)
-        order, sorted_len = order[first_valid:], sorted_len[first_valid:]
-        if not len(order):
+    def groups(self) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+        """(byte length, row indices, (k, length) bytes) for every length among non-null rows."""
+        if not len(self.order):
             return
-        bounds = np.flatnonzero(np.diff(sorted_len)) + 1
-        for chunk in np.split(order, bounds):
-            yield int(self.lengths[chunk[0]]), chunk
-
-    def rows(self, idx: np.ndarray, length: int) -> np.ndarray:
-        """The bytes of rows ``idx`` (all of byte length ``length``) as an (n, length) array."""
-        if length == 0:
-            return np.zeros((len(idx), 0), dtype=np.uint8)
-        pos = self.starts[idx][:, None] + np.arange(length, dtype=np.int64)
-        return self.data[pos]
+        bounds = [0, *(np.flatnonzero(np.diff(self.sorted_lengths)) + 1).tolist(), len(self.order)]
+        for a, b in itertools.pairwise(bounds):
+            length = int(self.sorted_lengths[a])
+            start = int(self._offsets[a])
+            yield length, self.order[a:b], self._data[start: start + (b - a) * length].reshape(b - a, length)
 
 
 class StringBuilder:
-    """Assemble an Arrow large_string array of ``n`` rows from groups of fixed-width rows."""
+    """Assemble an Arrow large_string array of ``n`` rows from groups of fixed-width rows: the
+    groups are laid end to end, then one Arrow ``take`` puts every row back in place."""
 
     def __init__(self, n: int, valid: np.ndarray):
         self.n = n
         self.valid = valid
-        self.widths = np.zeros(n, dtype=np.int64)
         self._parts: list[tuple[np.ndarray, np.ndarray]] = []
 
     def put(self, idx: np.ndarray, chars: np.ndarray) -> None:
-        self.widths[idx] = chars.shape[1]
         self._parts.append((idx, chars))
 
     def finish(self) -> pa.Array:
-        offsets = np.zeros(self.n + 1, dtype=np.int64)
-        np.cumsum(self.widths, out=offsets[1:])
-        data = np.empty(int(offsets[-1]), dtype=np.uint8)
-        for idx, chars in self._parts:
-            if chars.shape[1]:
-                pos = offsets[idx][:, None] + np.arange(chars.shape[1], dtype=np.int64)
-                data[pos] = chars
-        validity = None
-        null_count = int(self.n - self.valid.sum())
-        if null_count:
-            validity = pa.py_buffer(np.packbits(self.valid, bitorder="little"))
-        return pa.LargeStringArray.from_buffers(self.n, pa.py_buffer(offsets), pa.py_buffer(data), validity,
-                                                null_count)
+        parts = [(i, c) for i, c in self._parts if len(i)]
+        widths = np.concatenate([np.full(len(i), c.shape[1], np.int64) for i, c in parts]) if parts else \
+            np.zeros(0, np.int64)
+        offsets = np.zeros(len(widths) + 1, dtype=np.int64)
+        np.cumsum(widths, out=offsets[1:])
+        data = np.concatenate([np.ascontiguousarray(c).ravel() for _, c in parts]) if parts else np.zeros(0, np.uint8)
+        grouped = pa.LargeStringArray.from_buffers(len(widths), pa.py_buffer(offsets), pa.py_buffer(data))
+        where = np.full(self.n, -1, dtype=np.int64)
+        if parts:
+            where[np.concatenate([i for i, _ in parts])] = np.arange(len(widths), dtype=np.int64)
+        missing = (where < 0) | ~self.valid
+        return grouped.take(pa.array(where, pa.int64(), mask=missing if missing.any() else None))
 
 
 def fixed_width_strings(chars: np.ndarray) -> pa.Array:

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from omniguard.crypto.ciphertext import Header, decrypt_column, looks_like_ciphertext
-from omniguard.crypto.column import _subject_list, _text_array, to_series
+from omniguard.crypto.column import ColumnCipher, _subject_list, _text_array, to_series
 from omniguard.errors import AccessDenied, InputError
 
 Progress = Callable[[int], None]
@@ -55,10 +55,7 @@ def encrypt_frame(ws: Any, df: pd.DataFrame, columns: Sequence[str], *, dataset:
         todo = ~done & values.notna().to_numpy()
         res.skipped += int(done.sum())
         if subject_column:
-            ks = ws.keyring.column_keyset(dataset, str(col), subject_column=subject_column)
-            from omniguard.crypto.column import ColumnCipher
-
-            cipher = ColumnCipher(ws.keyring, ks)
+            cipher = ColumnCipher(ws.keyring, ws.keyring.column_keyset(dataset, str(col), subject_column=subject_column))
         else:
             cipher = ws.keyring.column_cipher(dataset, str(col))
         part = values[todo]

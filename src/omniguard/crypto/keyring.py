@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import hmac
 import secrets
 import struct
 from collections.abc import Sequence
@@ -25,6 +24,7 @@ from sqlalchemy import Connection, delete, func, insert, select, update
 from omniguard.config import iso_utc
 from omniguard.crypto.ciphertext import KeyHandle
 from omniguard.crypto.gcm import BatchGCM
+from omniguard.crypto.sm3 import hmac_sm3_many
 from omniguard.crypto.sm4 import KEY_BYTES, NONCE_BYTES, TAG_BYTES, DecryptionError, seal, unseal
 from omniguard.crypto.tables import crypto_kek, crypto_keys, crypto_keysets, crypto_subject_keys
 from omniguard.errors import InputError, KeyMaterialError
@@ -264,11 +264,10 @@ class Keyring:
     # --- per-subject keys ----------------------------------------------------------------------
 
     def subject_index(self, subject_id: str) -> str:
-        return hmac.digest(self._subject_index_key, b"subject\0" + str(subject_id).encode(), "sm3").hex()
+        return self._subject_indexes([str(subject_id)])[0]
 
     def _subject_indexes(self, subject_ids: Sequence[str]) -> list[str]:
-        key = self._subject_index_key
-        return [hmac.digest(key, b"subject\0" + s.encode(), "sm3").hex() for s in subject_ids]
+        return [d.hex() for d in hmac_sm3_many(self._subject_index_key, (b"subject\0" + s.encode() for s in subject_ids))]
 
     def _load_subject_rows(self, conn: Connection, indexes: Sequence[str]) -> dict[str, tuple[bytes, int]]:
         found: dict[str, tuple[bytes, int]] = {}

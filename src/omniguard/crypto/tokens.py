@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from omniguard.crypto.codec import b32encode_rows, fixed_width_strings
-from omniguard.crypto.sm3 import constant_time_equal
+from omniguard.crypto.sm3 import constant_time_equal, hmac_sm3_many
 from omniguard.errors import InputError
 
 TOKEN_PREFIX = "tk1_"
@@ -82,8 +82,8 @@ class Tokenizer:
         encoded = pc.dictionary_encode(norm).combine_chunks() if isinstance(norm, pa.ChunkedArray) \
             else pc.dictionary_encode(norm)
         uniques = encoded.dictionary.to_pylist()
-        key = self._key
-        digests = b"".join(hmac.digest(key, b"\x01" + u.encode("utf-8"), "sm3")[:BODY_BYTES] for u in uniques)
+        digests = b"".join(d[:BODY_BYTES] for d in hmac_sm3_many(self._key, (b"\x01" + u.encode("utf-8")
+                                                                                    for u in uniques)))
         bodies = b32encode_rows(np.frombuffer(digests, np.uint8).reshape(len(uniques), BODY_BYTES))
         prefix = np.frombuffer(self.prefix.encode(), np.uint8)
         rows = np.concatenate([np.broadcast_to(prefix, (len(uniques), prefix.size)), bodies], axis=1)
