@@ -141,3 +141,19 @@ def test_tampered_stored_checkpoint(filled):
     _exec(filled, "UPDATE audit_checkpoints SET hash = :h", h=bytes(32))
     rep = filled.verify()
     assert rep.first.kind == "bad-signature"
+
+
+def test_parallel_walk_agrees_and_falls_back_to_precise_diagnosis(filled, monkeypatch):
+    from omniguard.audit import verify as verify_mod
+
+    monkeypatch.setattr(verify_mod, "PARALLEL_MIN_EVENTS", 10)
+    rep = verify_mod.verify_log(filled.store, workspace_id=filled.config.workspace_id,
+                                public_key=filled.signer.public_key, parallel=2)
+    assert rep.ok
+    serial = verify_mod.verify_log(filled.store, workspace_id=filled.config.workspace_id,
+                                   public_key=filled.signer.public_key, parallel=1)
+    assert rep.last_hash == serial.last_hash and rep.events == serial.events == 40
+    _exec(filled, "DELETE FROM audit_events WHERE seq = 33")
+    rep = verify_mod.verify_log(filled.store, workspace_id=filled.config.workspace_id,
+                                public_key=filled.signer.public_key, parallel=2)
+    assert (rep.first.seq, rep.first.kind) == (33, "deleted")
