@@ -32,6 +32,9 @@ def test_audit_commands_end_to_end(cli, tmp_path):
     r = cli(f"-w {ws} audit report -o {tmp_path / 'r.html'} --json")
     html = (tmp_path / "r.html").read_text()
     assert r.exit_code == 0 and "Denials" in html and "no consent" in html and "intact" in html
+    assert html.count('class="chart"') == 1
+    r = cli(f"-w {ws} audit report -o {tmp_path / 'r.zh.html'} --lang zh")
+    assert "拒绝记录" in (tmp_path / "r.zh.html").read_text()
     # every command above that read the log left its own trace
     actions = [e["action"] for e in cli(f"-w {ws} audit log --json").json()]
     assert {"audit.export", "audit.checkpoint", "audit.verify", "audit.report"} <= set(actions)
