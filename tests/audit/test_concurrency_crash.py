@@ -3,7 +3,6 @@ verifies with every committed event present."""
 
 from __future__ import annotations
 
-import multiprocessing as mp
 import os
 import signal
 import subprocess
@@ -13,31 +12,31 @@ import time
 
 from sqlalchemy import text
 
-from omniguard.workspace import Workspace
-
 WRITERS = 4
 PER_WRITER = 150
 
-
-def _writer(path: str, wid: int, barrier) -> None:
+WRITER = textwrap.dedent("""
+    import os, sys, time
+    from omniguard.workspace import Workspace
+    path, wid, go = sys.argv[1], int(sys.argv[2]), sys.argv[3]
     ws = Workspace.open(path)
-    barrier.wait()
-    for i in range(PER_WRITER // 3):  # single appends interleaved with small batches
+    while not os.path.exists(go):  # start together
+        time.sleep(0.01)
+    for i in range(%d // 3):  # single appends interleaved with small batches
         ws.audit.record("read", actor=f"writer-{wid}", rows=i)
         ws.audit.record_many([{"action": "read", "actor": f"writer-{wid}", "rows": i}] * 2, batch_size=2)
     ws.close()
+""" % PER_WRITER)
 
 
-def test_concurrent_writers_make_one_chain(any_workspace):
+def test_concurrent_writers_make_one_chain(any_workspace, tmp_path):
     ws = any_workspace
-    ctx = mp.get_context("spawn")
-    barrier = ctx.Barrier(WRITERS)
-    procs = [ctx.Process(target=_writer, args=(str(ws.root), w, barrier)) for w in range(WRITERS)]
+    go = tmp_path / "go"
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(ws.root), str(w), str(go)]) for w in range(WRITERS)]
+    time.sleep(1.0)
+    go.touch()
     for p in procs:
-        p.start()
-    for p in procs:
-        p.join(120)
-        assert p.exitcode == 0
+        assert p.wait(120) == 0
     rep = ws.verify()
     assert rep.ok, rep.damage
     assert rep.events == 1 + WRITERS * PER_WRITER
