@@ -22,17 +22,17 @@ WRITER = textwrap.dedent("""
     ws = Workspace.open(path)
     while not os.path.exists(go):  # start together
         time.sleep(0.01)
-    for i in range(%d // 3):  # single appends interleaved with small batches
+    for i in range(int(sys.argv[4]) // 3):  # single appends interleaved with small batches
         ws.audit.record("read", actor=f"writer-{wid}", rows=i)
         ws.audit.record_many([{"action": "read", "actor": f"writer-{wid}", "rows": i}] * 2, batch_size=2)
     ws.close()
-""" % PER_WRITER)
+""")
 
 
 def test_concurrent_writers_make_one_chain(any_workspace, tmp_path):
     ws = any_workspace
     go = tmp_path / "go"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(ws.root), str(w), str(go)]) for w in range(WRITERS)]
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(ws.root), str(w), str(go), str(PER_WRITER)]) for w in range(WRITERS)]
     time.sleep(1.0)
     go.touch()
     for p in procs:
