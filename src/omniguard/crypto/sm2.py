@@ -18,8 +18,17 @@ _N = int(_gm.default_ecc_table["n"], 16)
 _G = _gm.default_ecc_table["g"]
 
 
+def _gm_context(private_hex: str, public_key: bytes | None) -> _gm.CryptSM2:
+    """A gmssl context with the public key set as-is. gmssl's constructor "strips" a 04 prefix
+    with ``str.lstrip("04")``, which also eats every leading 0 and 4 digit of x: one key in 256
+    would fail to verify. Setting the attribute afterwards sidesteps that."""
+    ctx = _gm.CryptSM2(private_key=private_hex, public_key="")
+    ctx.public_key = public_key[1:].hex() if public_key else ""
+    return ctx
+
+
 def _public_from_private(d: int) -> bytes:
-    point_hex = _gm.CryptSM2(private_key=f"{d:064x}", public_key="")._kg(d, _G)
+    point_hex = _gm_context(f"{d:064x}", None)._kg(d, _G)
     return b"\x04" + bytes.fromhex(point_hex)
 
 
@@ -60,7 +69,7 @@ class SM2KeyPair:
         return self._d.to_bytes(32, "big")
 
     def sign(self, data: bytes) -> bytes:
-        signer = _gm.CryptSM2(private_key=f"{self._d:064x}", public_key=self.public_key[1:].hex())
+        signer = _gm_context(f"{self._d:064x}", self.public_key)
         while True:
             k = secrets.randbelow(_N - 1) + 1
             sig = signer.sign_with_sm3(data, f"{k:064x}")
@@ -82,7 +91,7 @@ def sm2_verify(public_key: bytes, data: bytes, signature: bytes) -> bool:
     """True when ``signature`` is a valid SM2-with-SM3 signature of ``data`` under ``public_key``.
     Malformed keys or signatures are simply invalid, never an exception."""
     try:
-        pub_hex = _check_public(public_key)
+        _check_public(public_key)
     except ValueError:
         return False
     if len(signature) != 64:
@@ -91,7 +100,7 @@ def sm2_verify(public_key: bytes, data: bytes, signature: bytes) -> bool:
     if not (1 <= r < _N and 1 <= s < _N):
         return False
     try:
-        return bool(_gm.CryptSM2(private_key="", public_key=pub_hex).verify_with_sm3(signature.hex(), data))
+        return bool(_gm_context("", public_key).verify_with_sm3(signature.hex(), data))
     except Exception:  # gmssl raises on points off the curve and similar garbage
         return False
 
