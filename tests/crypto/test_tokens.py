@@ -62,8 +62,13 @@ def test_domains_org_partner_and_shared_join_key(tmp_path):
     b.keyring.token_keyset("join:retailer", material=secret)
     assert a.keyring.tokenizer("join:retailer").tokenize(phones).equals(
         b.keyring.tokenizer("join:retailer").tokenize(phones))
-    with pytest.raises(InputError, match="already"):
-        a.keyring.token_keyset("join:retailer", material=secret)
+    with pytest.raises(InputError, match="shared with a partner"):
+        a.keyring.rotate(a.keyring.token_keyset("join:retailer"))
+    new_secret = bytes(range(1, 33))  # both sides agree on a new join key: a new version on each
+    a.keyring.token_keyset("join:retailer", material=new_secret)
+    b.keyring.token_keyset("join:retailer", material=new_secret)
+    assert a.keyring.token_keyset("join:retailer").primary_version == 2
+    assert a.keyring.tokenizer("join:retailer").token("x") == b.keyring.tokenizer("join:retailer").token("x")
 
 
 def test_domain_names_are_checked():

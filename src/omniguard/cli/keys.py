@@ -59,7 +59,8 @@ def list_cmd() -> None:
 
 @keys_group.command("rotate")
 @click.argument("names", nargs=-1)
-@click.option("--all", "all_", is_flag=True, help="Rotate every keyset.")
+@click.option("--all", "all_", is_flag=True, help="Rotate every column keyset (token keys only by name: "
+              "rotating one changes every token).")
 @click.option("--rewrap", is_flag=True, help="Re-wrap every stored key under a new KEK generation (data untouched).")
 @common_options
 def rotate_cmd(names, all_, rewrap) -> None:
@@ -68,7 +69,7 @@ def rotate_cmd(names, all_, rewrap) -> None:
         raise InputError("name keysets to rotate, or give --all or --rewrap")
     ws = state().open_workspace()
     kr = ws.keyring
-    targets = kr.keysets() if all_ else [kr.by_name(n) for n in names]
+    targets = [k for k in kr.keysets() if k.kind == "column"] if all_ else [kr.by_name(n) for n in names]
     rotated = [{"keyset": ks.name, "key_id": f"{ks.key_id:08x}", "version": kr.rotate(ks)} for ks in targets]
     data = {"rotated": rotated, "rewrap": kr.rewrap() if rewrap else None}
 

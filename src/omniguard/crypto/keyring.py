@@ -158,8 +158,9 @@ class Keyring:
             found = self._find(conn, kind="token", domain=domain)
         if found and material is None:
             return found
-        if found:
-            raise InputError(f"token domain {domain!r} already has a key; rotate it instead of importing")
+        if found:  # a new shared join key: it becomes the primary version, old tokens keep their tag
+            self.rotate(found, material=material)
+            return self.by_name(found.name)
         if not create and material is None:
             raise InputError(f"no shared join key for token domain {domain!r}",
                              hint=f"import the shared join key: omniguard token join-key import --domain {domain} FILE")
@@ -210,13 +211,18 @@ class Keyring:
 
     # --- rotation ------------------------------------------------------------------------------
 
-    def rotate(self, keyset: Keyset) -> int:
-        """A new primary version: new writes use it, older versions keep decrypting."""
+    def rotate(self, keyset: Keyset, *, material: bytes | None = None) -> int:
+        """A new primary version: new writes use it, older versions keep decrypting. Shared join
+        keys (``token:join:*``) only take ``material`` agreed with the partner."""
+        if keyset.domain and keyset.domain.startswith("join:") and material is None:
+            raise InputError(f"{keyset.name} is shared with a partner: import the new join key instead",
+                             hint=f"omniguard token join-key new --domain {keyset.domain} -o FILE")
         with self.ws.store.write() as conn:
             current = conn.execute(select(func.max(crypto_keys.c.version))
                                    .where(crypto_keys.c.key_id == keyset.key_id)).scalar() or 0
             version = int(current) + 1
-            self._add_version(conn, keyset.key_id, keyset.kind, version, None, origin="generated")
+            self._add_version(conn, keyset.key_id, keyset.kind, version, material,
+                              origin="imported" if material else "generated")
             conn.execute(update(crypto_keysets).where(crypto_keysets.c.key_id == keyset.key_id)
                          .values(primary_version=version))
             self.ws.audit.record("key.rotate", conn=conn, decision="info", dataset=keyset.dataset,
