@@ -99,3 +99,9 @@ def test_hmac_many_is_hmac_sm3(key, messages):
 
     assert hmac_sm3_many(key, messages) == [hmac_sm3(key, m) for m in messages]
     assert hmac_sm3_many(key, messages) == [hmac.digest(key, m, "sm3") for m in messages]
+
+
+def test_mixed_object_column_is_tokenized_as_text():
+    tok = Tokenizer(b"k" * 32)
+    out = tok.tokenize(pd.Series([1, "a", None], dtype=object))
+    assert out.iloc[0] == tok.token("1") and out.iloc[1] == tok.token("a") and pd.isna(out.iloc[2])

@@ -72,7 +72,10 @@ class Tokenizer:
     def tokenize(self, values: pd.Series) -> pd.Series:
         """Tokens of a column; nulls stay null. Each distinct value is hashed once."""
         values = values if isinstance(values, pd.Series) else pd.Series(values)
-        arr = pa.array(values.array, from_pandas=True) if len(values) else pa.array([], pa.large_string())
+        try:
+            arr = pa.array(values.array, from_pandas=True) if len(values) else pa.array([], pa.large_string())
+        except (pa.ArrowInvalid, pa.ArrowTypeError):  # mixed Python objects: tokenize their text
+            arr = pa.array(values.astype("str").array, from_pandas=True)
         if not (pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type)):
             try:
                 arr = pc.cast(arr, pa.large_string())
