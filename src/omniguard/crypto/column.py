@@ -33,7 +33,7 @@ def to_series(arr: pa.Array, like: pd.Series) -> pd.Series:
     return out
 
 
-def _text_array(values: pd.Series, what: str) -> pa.Array:
+def text_array(values: pd.Series, what: str) -> pa.Array:
     try:
         return as_string_array(values.array if isinstance(values, pd.Series) else values)
     except TypeError as e:
@@ -42,7 +42,7 @@ def _text_array(values: pd.Series, what: str) -> pa.Array:
         raise InputError(f"{what}: cells must be text or numbers") from None
 
 
-def _subject_list(subject_ids: Any, n: int, what: str) -> list[str | None]:
+def subject_list(subject_ids: Any, n: int, what: str) -> list[str | None]:
     ids = list(subject_ids) if not isinstance(subject_ids, pd.Series) else subject_ids.tolist()
     if len(ids) != n:
         raise InputError(f"{what}: {len(ids)} subject ids for {n} cells")
@@ -83,12 +83,12 @@ class ColumnCipher:
         """Base64 text cells; nulls stay null. With ``subject_ids`` each cell is encrypted under
         its subject's key (created when missing), so ``shred_subject`` can erase it."""
         values = values if isinstance(values, pd.Series) else pd.Series(values)
-        arr = _text_array(values, self._label)
+        arr = text_array(values, self._label)
         if subject_ids is None:
             out = encrypt_column(arr, self.key(self.key_id, self.version), Header(self.key_id, self.version),
                                  self.dataset, self.column)
             return to_series(out, values)
-        ids = _subject_list(subject_ids, len(values), self._label)
+        ids = subject_list(subject_ids, len(values), self._label)
         valid = ~np.asarray(arr.is_null(), dtype=bool)
         missing = [i for i, (s, v) in enumerate(zip(ids, valid, strict=True)) if v and s is None]
         if missing:
@@ -110,8 +110,8 @@ class ColumnCipher:
         for callers that write one event for a larger operation. Callers check that the role may
         decrypt (``Keyring``-level code does not know who is asking)."""
         values = values if isinstance(values, pd.Series) else pd.Series(values)
-        arr = _text_array(values, self._label)
-        ids = _subject_list(subject_ids, len(values), self._label) if subject_ids is not None else None
+        arr = text_array(values, self._label)
+        ids = subject_list(subject_ids, len(values), self._label) if subject_ids is not None else None
         cells = len(arr) - arr.null_count
         try:
             stats: dict[str, int] = {}

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from omniguard.crypto.ciphertext import Header, decrypt_column, looks_like_ciphertext
-from omniguard.crypto.column import ColumnCipher, _subject_list, _text_array, to_series
+from omniguard.crypto.column import ColumnCipher, subject_list, text_array, to_series
 from omniguard.errors import AccessDenied, InputError
 
 Progress = Callable[[int], None]
@@ -103,7 +103,7 @@ def decrypt_frame(ws: Any, df: pd.DataFrame, *, dataset: str, role: str | None =
     cols = list(columns) if columns else [str(c) for c in df.columns]
     _check_columns(df, cols, "decrypt")
     subj_col = _subject_column_for(ws, df, subject_column)
-    ids = _subject_list(df[subj_col], len(df), subj_col) if subj_col else None
+    ids = subject_list(df[subj_col], len(df), subj_col) if subj_col else None
     out = df.copy()
     res = FrameResult(out)
     try:
@@ -111,7 +111,7 @@ def decrypt_frame(ws: Any, df: pd.DataFrame, *, dataset: str, role: str | None =
             mask = looks_like_ciphertext(df[col])
             if mask.any():
                 sub_ids = [ids[j] for j in np.flatnonzero(mask)] if ids is not None else None
-                arr = _text_array(df[col][mask], f"column {col!r}")
+                arr = text_array(df[col][mask], f"column {col!r}")
                 stats: dict[str, int] = {}
                 plain = to_series(decrypt_column(arr, ws.keyring, column_label=f"column {col!r}", subjects=sub_ids,
                                                  stats=stats), df[col][mask])
@@ -164,7 +164,7 @@ def reencrypt_frame(ws: Any, df: pd.DataFrame, *, dataset: str, actor: str | Non
                     res.skipped += int((codes == code).sum())
                     continue
                 sel = texts.iloc[np.flatnonzero(codes == code)]
-                plain = to_series(decrypt_column(_text_array(sel, f"column {col!r}"), ws.keyring,
+                plain = to_series(decrypt_column(text_array(sel, f"column {col!r}"), ws.keyring,
                                                  column_label=f"column {col!r}"), sel)
                 cipher = ws.keyring.column_cipher(ks.dataset, ks.column)
                 new.iloc[pos[codes == code]] = cipher.encrypt(plain).to_numpy()
