@@ -304,8 +304,13 @@ def _unique_sorted(ids: Iterable[Any]) -> list[str]:
     return sorted({str(i) for i in ids if i is not None})
 
 
+_SCALARS = (str, int, bool, type(None))
+
+
 def _plain(value: Any, depth: int = 0) -> Any:
     """Details hold small plain values only."""
+    if depth == 0 and isinstance(value, dict) and all(type(v) in _SCALARS for v in value.values()):
+        return {str(k): v for k, v in value.items()}  # the common case: a flat mapping of counts and ids
     if depth > 4:
         raise InputError("audit details nest too deeply")
     if isinstance(value, Mapping):
