@@ -84,9 +84,10 @@ def address_prefix(values: pd.Series) -> pd.Series:
 
 def ip_network(values: pd.Series) -> pd.Series:
     arr = as_arrow(values)
-    v4 = pc.replace_substring_regex(arr, r"^(\d+\.\d+\.\d+)\.\d+$", r"\1.0/24")
-    v6 = pc.replace_substring_regex(v4, r"^([0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f]*):.*$", r"\1::/64")
-    return to_series(v6, values)
+    out = pc.replace_substring_regex(arr, r"^(\d+\.\d+\.\d+)\.\d+$", r"\1.0/24")
+    if pc.any(pc.match_substring(arr, ":")).as_py():  # IPv6 present: a second pass
+        out = pc.replace_substring_regex(out, r"^([0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f]*:[0-9A-Fa-f]*):.*$", r"\1::/64")
+    return to_series(out, values)
 
 
 @register
