@@ -130,3 +130,26 @@ def test_sql_sampling_on_postgresql(pg_url, small_table):
     engine.dispose()
     df, total = read_sql_sample(pg_url, "customers", 40)
     assert total == 300 and len(df) == 40 and df["mobile"].isin(small_table["mobile"]).all()
+
+
+def test_encrypt_by_grade_uses_the_scan(cli, ws_dir, small_table):
+    """The crypto command reads grades from `scan --json` output and from the inventory."""
+    import pandas as pd
+
+    path = ws_dir / "cust.csv"
+    small_table.to_csv(path, index=False)
+    report = ws_dir / "scan.json"
+    r = cli(["scan", str(path), "--json", "--sample", "20", "-w", str(ws_dir)])
+    report.write_text(r.stdout, encoding="utf-8")
+    out = ws_dir / "enc.csv"
+    r = cli(["encrypt", str(path), "--grade", "sensitive", "--scan-report", str(report), "-o", str(out),
+             "-w", str(ws_dir)])
+    assert r.exit_code == 0, r.stderr
+    enc = pd.read_csv(out, dtype=str)
+    for col in ("id_card_no", "bank_card_no", "last_location"):
+        assert not enc[col].isin(small_table[col]).any()
+    assert (enc["mobile"] == small_table["mobile"]).all()
+    assert cli(["scan", str(path), "--save", "--sample", "20", "-w", str(ws_dir)]).exit_code == 0
+    r = cli(["encrypt", str(path), "--grade", "sensitive", "--dataset", str(path), "-o", str(out), "-w", str(ws_dir)])
+    assert r.exit_code == 0, r.stderr
+    assert not pd.read_csv(out, dtype=str)["id_card_no"].isin(small_table["id_card_no"]).any()

@@ -97,6 +97,11 @@ class Inventory:
                 select(classify_overrides).where(classify_overrides.c.dataset == dataset))}
         return self._record(dict(head), [dict(c) for c in cols], overrides)
 
+    def column_grades(self, dataset: str) -> dict[str, str] | None:
+        """{column: grade} with overrides applied, or None if the dataset was never saved."""
+        rec = self.get(dataset)
+        return None if rec is None else {c["name"]: c["grade"] for c in rec["columns"]}
+
     def datasets(self) -> list[dict[str, Any]]:
         """One summary line per dataset (name, rows, grade, scanned_at, scanned_by)."""
         with self.ws.store.read() as conn:

@@ -28,7 +28,7 @@ def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: s
             doc = json.loads(Path(scan_report).read_text(encoding="utf-8"))
         except (OSError, ValueError):
             raise InputError(f"--scan-report {Path(scan_report).name}: not a readable JSON file") from None
-        files = doc.get("files", [doc]) if isinstance(doc, dict) else doc
+        files = doc.get("datasets", doc.get("files", [doc])) if isinstance(doc, dict) else doc
         entries = [f for f in files if isinstance(f, dict) and isinstance(f.get("columns"), list)]
         named = [f for f in entries if Path(str(f.get("file", f.get("dataset", "")))).name == dataset]
         chosen = named or (entries if len(entries) == 1 else [])
