@@ -26,21 +26,12 @@ import numpy as np
 import pandas as pd
 
 from omniguard.classify import FREE_TEXT, classify_frame, get_analyzer
+from omniguard.classify.columns import wilson
 from omniguard.policy import default_pack_dir, load_pack
 from omniguard.protect import ProtectionPlan
 from omniguard.protect.plan import ColumnAction
 from omniguard.synth.retail import COLUMNS, NAMINGS, generate_customers, ground_truth
 from omniguard.tabular import read_csv
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    d = 1 + z * z / n
-    c = (p + z * z / (2 * n)) / d
-    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
-    return max(0.0, c - h), min(1.0, c + h)
 
 
 def accuracy(policy, seeds: list[int], rows: int, sample: int) -> dict:

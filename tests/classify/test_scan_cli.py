@@ -153,3 +153,16 @@ def test_encrypt_by_grade_uses_the_scan(cli, ws_dir, small_table):
     r = cli(["encrypt", str(path), "--grade", "sensitive", "--dataset", str(path), "-o", str(out), "-w", str(ws_dir)])
     assert r.exit_code == 0, r.stderr
     assert not pd.read_csv(out, dtype=str)["id_card_no"].isin(small_table["id_card_no"]).any()
+
+
+def test_parquet_and_jsonl_sources(cli, ws_dir, small_table):
+    small_table.head(100).to_parquet(ws_dir / "cust.parquet", index=False)
+    small_table.head(100).to_json(ws_dir / "cust.jsonl", orient="records", lines=True, force_ascii=False)
+    r = cli(["scan", str(ws_dir / "cust.parquet"), str(ws_dir / "cust.jsonl"), "--json", "--sample", "20",
+             "-w", str(ws_dir)])
+    assert r.exit_code == 0, r.stderr
+    for ds in r.json()["datasets"]:
+        assert {c["name"]: c["entity"] for c in ds["columns"]}["id_card_no"] == "CN_RESIDENT_ID"
+    (ws_dir / "broken.parquet").write_bytes(b"PAR1 not really")
+    r = cli(["scan", str(ws_dir / "broken.parquet"), "-w", str(ws_dir)])
+    assert r.exit_code == 2 and "Parquet" in r.stderr

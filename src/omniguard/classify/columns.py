@@ -83,18 +83,18 @@ class Finding:
 
 
 def sample_values(col: pd.Series, k: int, seed: int) -> tuple[pd.Series, int, list[str]]:
-    """Up to ``k`` distinct, stripped, normalised (full-width -> ASCII) non-empty values."""
+    """Up to ``k`` distinct, stripped, normalised (full-width -> ASCII) non-empty values, and the
+    number of non-null values. Deduplicates before any string operation (columns repeat a lot)."""
     notes: list[str] = []
     text, note = shapes.numbers_as_text(col)
     if note:
         notes.append(note)
     text = text.dropna()
+    non_null = len(text)
     if not (pd.api.types.is_string_dtype(text) or text.dtype == object):
         text = text.astype(str)
-    text = text.astype("str").str.strip()
-    text = text[text != ""]
-    non_null = len(text)
-    uniq = text.drop_duplicates()
+    uniq = text.drop_duplicates().astype("str").str.strip()
+    uniq = uniq[uniq != ""].drop_duplicates()
     if len(uniq) > k:
         uniq = uniq.sample(k, random_state=seed)
     if (uniq.str.len() > MAX_VALUE_CHARS).any():
@@ -103,30 +103,37 @@ def sample_values(col: pd.Series, k: int, seed: int) -> tuple[pd.Series, int, li
     return uniq.str.translate(FULLWIDTH_TABLE).reset_index(drop=True), non_null, notes
 
 
-# Between two values in one analysed document: more tokens than Presidio's context window (5),
-# so one value's words never count as another value's context, and "|" stops every pattern.
-_GAP = "\n" + " |" * 7 + "\n"
+# Between two values in one analysed document: "|" stops every pattern. Structured columns use the
+# column analyzer, which ignores surrounding words; text goes through the general analyzer, where
+# the gap must be longer than Presidio's context window (5 tokens) so values never lend each other
+# context words.
+_GAP = "\n|\n"
+_TEXT_GAP = "\n" + " |" * 7 + "\n"
 
 
-def analyse_values(analyzer: Any, values: pd.Series, context: list[str], language: str = "zh"
+def analyse_values(analyzer: Any, values: pd.Series, context: list[str], language: str = "zh", *,
+                   text: bool = False, entities: list[str] | None = None
                    ) -> tuple[Counter[str], Counter[str], dict[str, list[float]]]:
     """Per entity: how many values it describes whole (``covers``), how many it occurs inside
     (``inside``), and the scores of the whole-value matches.
 
-    The values of a column are analysed as one document (separated by :data:`_GAP`): one
-    Presidio call per column instead of one per value, about 10x less overhead."""
+    The values of a column are analysed as one document: one Presidio call per column instead of
+    one per value, about 10x less overhead. ``text=True`` (the general analyzer, in-text context)
+    separates values by a gap longer than the context window; otherwise pass the column analyzer
+    (:func:`~omniguard.classify.engine.get_column_analyzer`), whose only context is the name."""
     import bisect
 
+    gap = _TEXT_GAP if text else _GAP
     vals = [str(v) for v in values]
     starts, pos = [], 0
     for v in vals:
         starts.append(pos)
-        pos += len(v) + len(_GAP)
+        pos += len(v) + len(gap)
     whole: list[dict[str, float]] = [{} for _ in vals]
     spans: list[list[tuple[int, int, str]]] = [[] for _ in vals]
     if vals:
-        doc = _GAP.join(vals)
-        for r in analyzer.analyze(text=doc, language=language, context=context):
+        doc = gap.join(vals)
+        for r in analyzer.analyze(text=doc, language=language, context=context, entities=entities):
             i = bisect.bisect_right(starts, r.start) - 1
             if i < 0 or r.end > starts[i] + len(vals[i]):
                 continue  # spans a separator: not a match inside one value
@@ -178,6 +185,37 @@ def _floor(entity: str, hinted: bool, hint: NameHint) -> float | None:
     return floor
 
 
+FIRST_STAGE = 30  # values analysed before checking whether the decision is already settled
+
+
+def wilson(hits: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval of a proportion."""
+    if n == 0:
+        return 0.0, 1.0
+    p = hits / n
+    d = 1 + z * z / n
+    c = (p + z * z / (2 * n)) / d
+    h = z * ((p * (1 - p) / n + z * z / (4 * n * n)) ** 0.5) / d
+    return max(0.0, c - h), min(1.0, c + h)
+
+
+def settled(values: pd.Series, covers: Counter[str], inside: Counter[str], hint: NameHint) -> bool:
+    """True when more values cannot change the decision: every entity's prevalence interval lies
+    wholly above or below its floor, and the column is not text (free text needs the full sample
+    to see PI that occurs in a few percent of values)."""
+    n = len(values)
+    if n == 0 or inside or _looks_like_text(values):
+        return False
+    for entity, hits in covers.items():
+        floor = _floor(entity, entity in hint.entities, hint)
+        if floor is None:
+            continue
+        lo, hi = wilson(hits, n)
+        if lo < floor <= hi:
+            return False
+    return True
+
+
 def decide(values: pd.Series, covers: Counter[str], inside: Counter[str], scores: dict[str, list[float]],
            hint: NameHint) -> Finding:
     """Turn the counts into one entity (or free text, or nothing), with confidence and evidence."""
@@ -227,6 +265,9 @@ def _looks_like_text(values: pd.Series) -> bool:
 def decide_special_forms(values: pd.Series, hint: NameHint) -> Finding | None:
     """Masked, hashed or scientific-notation columns: personal data that no recognizer matches."""
     if values.empty:
+        return None
+    blob = "\n".join(values.tolist())
+    if not shapes.SPECIAL_HINT.search(blob):  # one scan of the sample rules all three forms out
         return None
     masked = shapes.masked_share(values)
     if masked >= 0.8:

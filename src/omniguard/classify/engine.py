@@ -124,11 +124,31 @@ class MixedContextEnhancer(LemmaContextAwareEnhancer):
         return ""
 
 
-def blank_pipeline() -> Language:
+class ColumnContextEnhancer(MixedContextEnhancer):
+    """For column classification: the only context is the column name (passed as ``context``).
+
+    Values of a column are analysed as one document; the words around a match are other values,
+    never context, and skipping them also skips Presidio's token scan per match (quadratic in the
+    document's length)."""
+
+    def _extract_surrounding_words(self, nlp_artifacts: Any, word: str, start: int) -> list[str]:
+        return []
+
+
+class WholeTextTokenizer(CjkRunTokenizer):
+    """One token for the whole text: the column analyzer needs no tokens (patterns run on the raw
+    text, context comes from the column name), so it skips tokenizing thousands of values."""
+
+    def __call__(self, text: str) -> Doc:
+        return Doc(self.vocab, words=[text], spaces=[False])
+
+
+def blank_pipeline(*, tokens: bool = True) -> Language:
     nlp = spacy.blank("xx")
     nlp.max_length = 50_000_000  # no parser or NER: long free text costs only the tokenizer
-    nlp.tokenizer = CjkRunTokenizer(nlp.vocab)
-    nlp.add_pipe("omniguard_lower_lemma")
+    nlp.tokenizer = CjkRunTokenizer(nlp.vocab) if tokens else WholeTextTokenizer(nlp.vocab)
+    if tokens:
+        nlp.add_pipe("omniguard_lower_lemma")
     return nlp
 
 
@@ -136,12 +156,13 @@ class BlankSpacyNlpEngine(SpacyNlpEngine):
     """A SpacyNlpEngine whose ``load()`` builds blank pipelines in memory instead of loading (and
     possibly downloading) a trained model. No NER, so ``get_supported_entities`` is empty."""
 
-    def __init__(self, languages: tuple[str, ...] = LANGUAGES):
+    def __init__(self, languages: tuple[str, ...] = LANGUAGES, *, tokens: bool = True):
         super().__init__(models=[{"lang_code": lang, "model_name": f"omniguard-blank-{lang}"} for lang in languages])
         self._languages = languages
+        self._tokens = tokens
 
     def load(self) -> None:
-        self.nlp = {lang: blank_pipeline() for lang in self._languages}
+        self.nlp = {lang: blank_pipeline(tokens=self._tokens) for lang in self._languages}
 
     def get_supported_entities(self) -> list[str]:
         return []
@@ -172,3 +193,15 @@ def build_analyzer(languages: tuple[str, ...] = LANGUAGES) -> AnalyzerEngine:
 def get_analyzer(languages: tuple[str, ...] = LANGUAGES) -> AnalyzerEngine:
     """The process-wide analyzer (building one costs about 0.3 s)."""
     return build_analyzer(languages)
+
+
+@functools.lru_cache(maxsize=2)
+def get_column_analyzer(languages: tuple[str, ...] = LANGUAGES) -> AnalyzerEngine:
+    """The analyzer for structured columns: :func:`get_analyzer`'s recognizers, a pipeline that does
+    not tokenize, and :class:`ColumnContextEnhancer` (context from the column name only). Text-like
+    columns use :func:`get_analyzer`, whose in-text context words matter there."""
+    base = get_analyzer(languages)
+    engine = BlankSpacyNlpEngine(languages, tokens=False)
+    engine.load()
+    return AnalyzerEngine(nlp_engine=engine, registry=base.registry, supported_languages=list(languages),
+                          context_aware_enhancer=ColumnContextEnhancer())

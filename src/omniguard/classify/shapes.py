@@ -42,6 +42,9 @@ MASKED_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 _HEX = re.compile(r"^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64}|[0-9A-F]{32}|[0-9A-F]{40}|[0-9A-F]{64})$")
 _SCIENTIFIC = re.compile(r"^[1-9](?:\.\d+)?[eE]\+?(\d{1,2})$")
+# Anything that could make a sample masked, hashed or scientific: a mask character, a 32+ hex run,
+# or an exponent.
+SPECIAL_HINT = re.compile(r"[*＊●某]|[0-9a-fA-F]{32}|\d[eE]\+?\d")
 
 
 def masked_share(values: pd.Series) -> float:

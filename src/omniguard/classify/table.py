@@ -86,14 +86,25 @@ def classify_series(name: str, col: pd.Series, policy: Any, *, analyzer: Any = N
                     sample: int = DEFAULT_SAMPLE, seed: int = 0,
                     canonical: dict[str, tuple[str, ...]] | None = None) -> colmod.ColumnResult:
     """Classify one column (already row-sampled if it was long)."""
-    from omniguard.classify.engine import get_analyzer
+    from omniguard.classify.engine import get_analyzer, get_column_analyzer
 
-    analyzer = analyzer or get_analyzer()
     hint = hint_for(name, canonical if canonical is not None else _canonical_context()) if name_hints else NameHint()
     values, non_null, notes = colmod.sample_values(col, sample, seed)
     finding = colmod.decide_special_forms(values, hint)
     if finding is None:
-        covers, inside, scores = colmod.analyse_values(analyzer, values, list(hint.context))
+        # Sequential sampling: 30 values first; the rest only if the decision is not yet settled.
+        text = colmod._looks_like_text(values)
+        chosen = analyzer or (get_analyzer() if text else get_column_analyzer())
+        kw = {"text": text, "entities": None if text else _structured_entities(hint)}
+        first = values.iloc[:colmod.FIRST_STAGE]
+        covers, inside, scores = colmod.analyse_values(chosen, first, list(hint.context), **kw)
+        if len(values) > len(first) and not colmod.settled(first, covers, inside, hint):
+            more = colmod.analyse_values(chosen, values.iloc[len(first):], list(hint.context), **kw)
+            covers, inside = covers + more[0], inside + more[1]
+            for k, v in more[2].items():
+                scores[k] = [*scores.get(k, []), *v]
+        else:
+            values = first
         finding = colmod.decide(values, covers, inside, scores, hint)
         if finding.entity in (None, colmod.FREE_TEXT):
             by_name = colmod.decide_by_name(values, hint)
@@ -111,6 +122,14 @@ def classify_series(name: str, col: pd.Series, policy: Any, *, analyzer: Any = N
                                  contains=finding.contains, sampled=len(values), non_null=non_null)
     apply_category(result, policy)
     return result
+
+
+def _structured_entities(hint: NameHint) -> list[str]:
+    """Entities worth looking for in a structured column: context-only ones (WeChat id, passport,
+    postcode ...) score below the counting threshold without a name hint, so skip them then."""
+    from omniguard.classify.recognizers import CONTEXT_ONLY, STRENGTH
+
+    return sorted(e for e, s in STRENGTH.items() if s != CONTEXT_ONLY or e in hint.entities)
 
 
 def table_flags(results: list[colmod.ColumnResult], individuals: int) -> dict[str, Any]:

@@ -10,7 +10,7 @@ from omniguard.cli.common import common_options, console, emit, progress, state,
 @click.command("scan")
 @click.argument("sources", nargs=-1, required=True, metavar="FILE...")
 @click.option("--sample", type=click.IntRange(min=1, max=10_000), default=100, show_default=True,
-              help="Distinct values analysed per column.")
+              help="Distinct values analysed per column (at most; 30 when the first 30 already settle it).")
 @click.option("--save", is_flag=True, help="Store the result in the workspace inventory.")
 @click.option("--set", "sets", multiple=True, metavar="COL=CATEGORY",
               help="Confirm or correct a column's category (saved; survives re-scans). Repeatable.")
