@@ -141,3 +141,12 @@ def test_polars_and_arrow_inputs(customers, policy):
     for frame in (pl.from_pandas(small), pa.Table.from_pandas(small)):
         r = classify_frame(frame, policy, sample=30)
         assert [c.entity for c in r.columns] == ["CN_MOBILE", None]
+
+
+def test_free_text_uses_in_text_context_without_bleeding_between_values(policy):
+    texts = [f"客户护照 E{12345670 + i}，已登记" for i in range(8)] + [f"周末送货，第{i}次" for i in range(30)]
+    r = _one(policy, "备注", texts)
+    assert r.entity == FREE_TEXT and "CN_PASSPORT" in r.contains
+    # a context word in one value never lifts a look-alike in the next one
+    bare = [f"编号{'，' * (i % 8)} E{12345670 + i} 护照" for i in range(30)]  # text-like: lengths vary
+    assert "CN_PASSPORT" not in _one(policy, "c05", bare, name_hints=False).contains

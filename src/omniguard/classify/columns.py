@@ -139,7 +139,7 @@ def analyse_values(analyzer: Any, values: pd.Series, context: list[str], languag
                 continue  # spans a separator: not a match inside one value
             if r.end - r.start >= COVER * len(vals[i]) and r.score >= COUNT_SCORE:
                 whole[i][r.entity_type] = max(whole[i].get(r.entity_type, 0.0), r.score)
-            elif (r.score >= CONTAINS_SCORE and STRENGTH.get(r.entity_type) != CONTEXT_ONLY) or r.score >= 0.75:
+            elif r.score >= CONTAINS_SCORE:  # context-only types reach it only with a context word
                 spans[i].append((r.start, r.end, r.entity_type))
     part = [_resolve_overlaps(sp) for sp in spans]
     covers: Counter[str] = Counter()
