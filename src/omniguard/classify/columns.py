@@ -204,7 +204,7 @@ def settled(values: pd.Series, covers: Counter[str], inside: Counter[str], hint:
     wholly above or below its floor, and the column is not text (free text needs the full sample
     to see PI that occurs in a few percent of values)."""
     n = len(values)
-    if n == 0 or inside or _looks_like_text(values):
+    if n == 0 or inside or looks_like_text(values):
         return False
     for entity, hits in covers.items():
         floor = _floor(entity, entity in hint.entities, hint)
@@ -249,14 +249,14 @@ def decide(values: pd.Series, covers: Counter[str], inside: Counter[str], scores
         evidence.append(f"{entity} matches only {hits / n:.2f} of {n} sampled values" + (
             " (name looks like business data)" if hint.negative else ""))
     contained = sorted(e for e, c in inside.items() if c / n >= FREE_TEXT_MIN and e not in ("WECHAT_ID",))
-    if contained and _looks_like_text(values):
+    if contained and looks_like_text(values):
         share = max(inside[e] for e in contained) / n
         evidence.insert(0, f"free text containing {', '.join(contained)} (up to {share:.2f} of sampled values)")
         return Finding(FREE_TEXT, round(min(1.0, 0.5 + share), 3), round(share, 3), evidence, contains=contained)
     return Finding(None, 0.0, 0.0, evidence)
 
 
-def _looks_like_text(values: pd.Series) -> bool:
+def looks_like_text(values: pd.Series) -> bool:
     lengths = values.str.len()
     return bool(lengths.median() >= 4 and (lengths.std() or 0) >= 2 and values.str.contains(r"[\u4e00-\u9fff\s]").mean()
                 >= 0.5)

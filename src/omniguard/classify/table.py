@@ -93,7 +93,7 @@ def classify_series(name: str, col: pd.Series, policy: Any, *, analyzer: Any = N
     finding = colmod.decide_special_forms(values, hint)
     if finding is None:
         # Sequential sampling: 30 values first; the rest only if the decision is not yet settled.
-        text = colmod._looks_like_text(values)
+        text = colmod.looks_like_text(values)
         chosen = analyzer or (get_analyzer() if text else get_column_analyzer())
         kw = {"text": text, "entities": None if text else _structured_entities(hint)}
         first = values.iloc[:colmod.FIRST_STAGE]
