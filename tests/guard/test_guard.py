@@ -14,7 +14,7 @@ N = 60
 
 @pytest.fixture(scope="module")
 def customers():
-    from omniguard.synth import generate_customers
+    from omniguard.synth.retail import generate_customers
 
     df = generate_customers(N, seed=5)
     df.insert(0, "member_id", [f"M{i:05d}" for i in range(N)])

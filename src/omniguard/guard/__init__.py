@@ -125,6 +125,8 @@ class Guard:
         from omniguard.protect import ProtectionContext, build_plan
 
         plan = build_plan({"dataset": dataset, "columns": [columns[c] for c in keep]}, policy, r)
+        if subject_column is not None:
+            plan = _pseudonymise_subject_column(plan, subject_column, r)
         ctx = ProtectionContext.from_workspace(ws, dataset, subject_ids=subjects)
         out = plan.apply(kept, ctx, unplanned="drop")
         for a in plan.actions:
@@ -204,6 +206,21 @@ class Guard:
                         subject_column=subject_column_ or subject_column, dataset=dataset)
 
         yield gate
+
+
+def _pseudonymise_subject_column(plan: Any, subject_column: str, role: Any) -> Any:
+    """The subject id identifies a person whatever its values look like (at least an internal-grade
+    online identifier): it leaves in clear only to roles that see that grade in clear, otherwise as
+    a keyed token, so released rows stay joinable inside the organisation (pseudonymised data,
+    PIPL Art. 73) and nothing more."""
+    actions = []
+    for a in plan.actions:
+        grade = max(Grade(a.grade), Grade.internal)
+        if a.column == subject_column and role.protection.for_grade(grade) != "clear":
+            a = dataclasses.replace(a, operator="tokenize", params={},
+                                    reason=f"subject id: keyed token (role {plan.role} does not see it in clear)")
+        actions.append(a)
+    return dataclasses.replace(plan, actions=actions)
 
 
 def _frame_name(df: pd.DataFrame) -> str:
