@@ -1,0 +1,132 @@
+"""Appending consent events and keeping the current state in step, in the caller's transaction.
+
+One path for one event and for a million: insert the events, then derive the new state from the
+rows just appended with a window query (last event per purpose, subject and facet, by time then
+by order of recording) and merge it with ``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer``.
+The SQL is the same on SQLite (>= 3.35) and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pandas as pd
+from sqlalchemy import Connection, text
+
+from omniguard.config import iso_utc
+from omniguard.consent.model import adult_from_ages, adult_from_births
+from omniguard.consent.tables import consent_batches
+from omniguard.store import Store
+
+EVENT_COLUMNS = (
+    "event_id", "batch", "subject_id", "purpose", "action", "ts", "notice_id", "notice_version", "separate",
+    "guardian_ref", "channel", "expires_at", "birth_date", "age", "evidence",
+)
+_COPY_MIN_ROWS = 2000
+
+_LAST = """SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY purpose, subject_id
+             ORDER BY ts DESC, seq DESC) AS rn FROM consent_events e
+           WHERE seq > :lo AND action IN ({actions})) AS last_events WHERE rn = 1"""
+
+_CONSENT_FACET = f"""
+INSERT INTO consent_state (purpose, subject_id, status, event_id, ts, notice_id, notice_version, separate,
+                           guardian_ref, channel, expires_at)
+SELECT purpose, subject_id,
+       CASE action WHEN 'grant' THEN 'granted' WHEN 'withdraw' THEN 'withdrawn' ELSE 'expired' END,
+       event_id, ts, notice_id, notice_version, separate, guardian_ref, channel, expires_at
+FROM ({_LAST.format(actions="'grant', 'withdraw', 'expire'")}) AS x WHERE 1 = 1
+ON CONFLICT (purpose, subject_id) DO UPDATE SET
+  status = excluded.status, event_id = excluded.event_id, ts = excluded.ts, notice_id = excluded.notice_id,
+  notice_version = excluded.notice_version, separate = excluded.separate, guardian_ref = excluded.guardian_ref,
+  channel = excluded.channel, expires_at = excluded.expires_at
+WHERE consent_state.ts IS NULL OR excluded.ts >= consent_state.ts
+"""
+
+_OPT_FACET = f"""
+INSERT INTO consent_state (purpose, subject_id, opted_out, opt_event_id, opt_ts)
+SELECT purpose, subject_id, action = 'opt_out', event_id, ts
+FROM ({_LAST.format(actions="'opt_out', 'opt_in'")}) AS x WHERE 1 = 1
+ON CONFLICT (purpose, subject_id) DO UPDATE SET
+  opted_out = excluded.opted_out, opt_event_id = excluded.opt_event_id, opt_ts = excluded.opt_ts
+WHERE consent_state.opt_ts IS NULL OR excluded.opt_ts >= consent_state.opt_ts
+"""
+
+# What we know of a subject's age: a correction beats a stated birth date beats a stated age;
+# among equals the later statement wins.
+_RANK = "CASE {t}.source WHEN 'correction' THEN 3 WHEN 'birth_date' THEN 2 ELSE 1 END"
+_SUBJECTS = f"""
+INSERT INTO consent_subjects (subject_id, birth_date, adult_from, source, updated_at)
+VALUES (:subject_id, :birth_date, :adult_from, :source, :updated_at)
+ON CONFLICT (subject_id) DO UPDATE SET birth_date = excluded.birth_date, adult_from = excluded.adult_from,
+  source = excluded.source, updated_at = excluded.updated_at
+WHERE {_RANK.format(t="excluded")} >= {_RANK.format(t="consent_subjects")}
+"""
+SOURCE_RANK = {"age": 1, "birth_date": 2, "correction": 3}
+
+
+@dataclass(frozen=True)
+class BatchWritten:
+    batch: int
+    events: int
+    first_seq: int
+    last_seq: int
+
+
+def bump_state_version(conn: Connection) -> None:
+    conn.execute(text("UPDATE consent_meta SET value = value + 1 WHERE name = 'state'"))
+
+
+def write_events(store: Store, conn: Connection, events: pd.DataFrame, *, actor: str, source: str) -> BatchWritten:
+    """Append validated events (columns of :data:`EVENT_COLUMNS` but ``batch``; ``ts`` in
+    ``iso_utc`` text) and update state and subject ages. Call inside ``store.write()``."""
+    now = iso_utc()
+    res = conn.execute(consent_batches.insert().values(recorded_at=now, actor=actor, source=source,
+                                                       events=len(events)))
+    batch = int(res.inserted_primary_key[0])
+    lo = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM consent_events")).scalar_one())
+    frame = events.assign(batch=batch)[list(EVENT_COLUMNS)]
+    _insert(store, conn, frame)
+    conn.execute(text(_CONSENT_FACET), {"lo": lo})
+    conn.execute(text(_OPT_FACET), {"lo": lo})
+    _update_subjects(conn, frame, now)
+    bump_state_version(conn)
+    hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM consent_events")).scalar_one())
+    return BatchWritten(batch, len(frame), lo + 1, hi)
+
+
+def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
+    if store.dialect == "postgresql" and len(frame) >= _COPY_MIN_ROWS:
+        buf = io.StringIO()
+        out = frame.copy()
+        out["separate"] = out["separate"].map({True: "t", False: "f"})
+        out.to_csv(buf, index=False, header=False)
+        cols = ", ".join(EVENT_COLUMNS)
+        raw = conn.connection.driver_connection
+        with raw.cursor() as cur, cur.copy(f"COPY consent_events ({cols}) FROM STDIN (FORMAT csv)") as cp:
+            cp.write(buf.getvalue())
+        return
+    obj = frame.astype(object).where(frame.notna(), None)
+    store.insert_rows(conn, "consent_events", EVENT_COLUMNS, list(obj.itertuples(index=False, name=None)))
+
+
+def _update_subjects(conn: Connection, frame: pd.DataFrame, now: str) -> None:
+    known = frame[frame["birth_date"].notna() | frame["age"].notna()]
+    if known.empty:
+        return
+    known = known.assign(order=range(len(known)))
+    births = known["birth_date"].notna()
+    adult = pd.Series(index=known.index, dtype=object)
+    if births.any():
+        adult[births] = adult_from_births(known.loc[births, "birth_date"])
+    if (~births).any():
+        adult[~births] = adult_from_ages(known.loc[~births, "age"], known.loc[~births, "ts"])
+    known = known.assign(adult_from=adult, source=births.map({True: "birth_date", False: "age"}))
+    known = known.assign(rank=known["source"].map(SOURCE_RANK))
+    last = known.sort_values(["rank", "order"]).drop_duplicates("subject_id", keep="last")
+    rows = [
+        {"subject_id": r.subject_id, "birth_date": r.birth_date if isinstance(r.birth_date, str) else None,
+         "adult_from": r.adult_from, "source": r.source, "updated_at": now}
+        for r in last.itertuples(index=False)
+    ]
+    conn.execute(text(_SUBJECTS), rows)
