@@ -152,7 +152,7 @@ def validate(ws: Any, df: pd.DataFrame, *, default_channel: str, readmit_erased:
                     for nt in pack.notices for np_ in nt.purposes}
     ref_purpose = ref + "|" + purpose.fillna("")
     covered = ref_purpose.isin(list(retention_of)).to_numpy()
-    flag(has_ref & exists & ~covered & is_consent_act, "the notice does not cover this purpose")
+    flag(known_purpose & has_ref & exists & ~covered & is_consent_act, "the notice does not cover this purpose")
 
     sep = _per_value(_text(df, "separate"), lambda v: None if v is None else v.lower())
     flag(~sep.fillna("").isin(_TRUE | _FALSE), "separate: expected true or false")
@@ -175,8 +175,10 @@ def validate(ws: Any, df: pd.DataFrame, *, default_channel: str, readmit_erased:
     age = age.where(birth.isna() & (age % 1 == 0))  # a birth date is the better statement
 
     evidence = _text(df, "evidence")
-    flag(evidence.map(_bad_evidence, na_action="ignore").fillna(False).astype(bool),
-         f"evidence: expected a JSON object of at most {MAX_EVIDENCE_BYTES} bytes")
+    present = evidence.notna().to_numpy()
+    bad_evidence = np.zeros(n, dtype=bool)
+    bad_evidence[present] = [_bad_evidence(v) for v in evidence[present]]  # JSON has no columnar parser
+    flag(bad_evidence, f"evidence: expected a JSON object of at most {MAX_EVIDENCE_BYTES} bytes")
 
     exp_raw = _text(df, "expires_at")
     expires = _times(exp_raw)
