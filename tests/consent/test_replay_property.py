@@ -166,7 +166,8 @@ def test_state_equals_replay_and_checks_equal_model(v2_workspace, tmp_path, plan
         want = [decide(purpose, s, consent, opt, model_ages, now) for s in SUBJECTS]
         ok = [w in ("ok", "not_required") for w in want]
         assert ws.consent.allowed(SUBJECTS, purpose, record=False).tolist() == ok, (purpose, want)
-        assert ws.consent.allowed(padded, purpose, record=False)[:3].tolist() == ok
+        assert ws.consent.allowed(padded, purpose, record=False)[:3].tolist() == ok  # loads the cache
+        assert ws.consent.allowed(SUBJECTS, purpose, record=False).tolist() == ok  # small batch, warm cache
         assert [ws.consent.explain(s, purpose, record=False).code for s in SUBJECTS] == want
     mid = TIMES[2] + dt.timedelta(minutes=45)
     c_mid, o_mid, _ = replay(evs, until=mid)

@@ -19,7 +19,6 @@ from typing import Any
 
 import pandas as pd
 
-from omniguard.consent.checks import sorted_unique
 from omniguard.consent.validate import validate
 from omniguard.errors import InputError
 
@@ -204,8 +203,8 @@ def import_events(ws: Any, path: str | os.PathLike[str], *, mapping: Mapping[str
         progress(2)
     report.rejected = [(pos + first_line, msg) for pos, msg in v.problems]
     report.by_action = {str(k): int(n) for k, n in v.events["action"].value_counts().sort_index().items()}
-    ids = sorted_unique(_arrow(v.events["subject_id"]))
-    report.subjects = len(ids)
+    ids = v.events["subject_id"]
+    report.subjects = int(ids.nunique())
     if report.rejected:
         report.seconds = time.perf_counter() - t0
         _audit_rejected(ws, report, actor)
@@ -224,12 +223,6 @@ def import_events(ws: Any, path: str | os.PathLike[str], *, mapping: Mapping[str
         progress(3)
     report.seconds = time.perf_counter() - t0
     return report
-
-
-def _arrow(s: pd.Series) -> Any:
-    import pyarrow as pa
-
-    return pa.array(s.astype("str"), type=pa.string(), from_pandas=True)
 
 
 def _audit_rejected(ws: Any, report: ImportReport, actor: str | None) -> None:

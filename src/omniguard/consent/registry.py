@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from omniguard.config import iso_utc
 from omniguard.consent import receipts
-from omniguard.consent.checks import Checker, Decision, as_arrow, sorted_unique
+from omniguard.consent.checks import Checker, Decision, as_arrow, as_series
 from omniguard.consent.model import CONSENT_ACTIONS, check_subject
 from omniguard.consent.notices import remember_notices
 from omniguard.consent.tables import (
@@ -75,7 +75,7 @@ class ConsentRegistry:
             p = self.ws.policy.purpose(purpose)
             self.ws.audit.record(
                 "consent.check", actor=actor, purpose=p.id, legal_basis=p.legal_basis.value,
-                subjects=sorted_unique(arr), rows=len(mask),
+                subjects=as_series(arr), rows=len(mask),
                 decision="allow" if n_ok == len(mask) else "deny" if n_ok == 0 else "partial",
                 details={"allowed": n_ok, **({"at": str(at)} if at is not None else {})})
         return mask

@@ -17,7 +17,6 @@ from sqlalchemy import Select, case, func, literal, select, true
 
 from omniguard.config import iso_utc
 from omniguard.consent import notices, rules
-from omniguard.consent.checks import as_arrow, sorted_unique
 from omniguard.consent.tables import consent_events, consent_state
 from omniguard.errors import InputError
 from omniguard.policy import LegalBasis, Purpose
@@ -89,11 +88,11 @@ def export(ws: Any, path: str | os.PathLike[str], *, history: bool = False, purp
              else state_frame(ws, purpose))
     write_table(frame, path)
     filters = {k: v for k, v in {"purpose": purpose, "action": action, "since": since, "until": until}.items() if v}
-    ids = sorted_unique(as_arrow(frame["subject_id"])) if len(frame) else []
+    ids = frame["subject_id"] if len(frame) else []
     ws.audit.record("consent.export", actor=actor, purpose=purpose, dataset=path.name, rows=len(frame), subjects=ids,
                     details={"what": "history" if history else "state", "filters": filters})
     return {"file": str(path), "what": "history" if history else "state", "rows": len(frame),
-            "subjects": len(ids), "filters": filters}
+            "subjects": int(frame["subject_id"].nunique()) if len(frame) else 0, "filters": filters}
 
 
 def stats(ws: Any, *, purpose: str | None = None, since: str | None = None, actor: str | None = None) -> dict[str, Any]:

@@ -94,9 +94,10 @@ def as_of_source(purpose_id: str, at: str) -> Subquery:
     )
 
 
-def decision(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: str | None) -> ColumnElement[str]:
+def decision(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: Any) -> ColumnElement[str]:
     """The reason code of every row of ``src`` joined to ``consent_subjects`` ('ok' = allowed).
-    ``at`` None leaves out the time-based end of consent (the caller filters on ``expires_at``)."""
+    ``at`` (an ``iso_utc`` text or a bind parameter) None leaves out the time-based end of
+    consent (the caller filters on ``expires_at``)."""
     sj = consent_subjects
     whens: list[tuple[ColumnElement[bool], str]] = []
     if purpose.automated_decision:
@@ -117,14 +118,14 @@ def decision(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: 
     return case(*whens, else_="ok")
 
 
-def decided(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: str | None, *cols: Any) -> Select:
+def decided(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: Any, *cols: Any) -> Select:
     """``SELECT cols, reason`` over the state rows joined to what we know of subjects' ages."""
     sj = consent_subjects
     reason = decision(src, purpose, fresh, at).label("reason")
     return select(*cols, reason).select_from(src.outerjoin(sj, sj.c.subject_id == src.c.subject_id))
 
 
-def valid_ids(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: str | None) -> Select:
+def valid_ids(src: Subquery, purpose: Purpose, fresh: dict[str, int | None], at: Any) -> Select:
     """``SELECT subject_id, expires_at`` of rows whose reason is 'ok'."""
     sj = consent_subjects
     return (select(src.c.subject_id, src.c.expires_at)
