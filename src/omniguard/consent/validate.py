@@ -22,6 +22,7 @@ from sqlalchemy import select, text
 from omniguard.config import iso_utc
 from omniguard.consent.model import (
     ACTIONS,
+    BEIJING,
     CHANNELS,
     CONSENT_ACTIONS,
     EVENT_ID_PATTERN,
@@ -84,11 +85,13 @@ def _times(s: pd.Series) -> pd.Series:
     canon = s.str.fullmatch(_CANONICAL_TS)
     if canon.any():
         out[canon] = pd.to_datetime(s[canon], format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True, errors="coerce")
-    rest = s.notna() & ~canon
-    if rest.any():
-        r = s[rest]
-        r = r.where(r.str.contains(_HAS_ZONE, regex=True), r + "+08:00")
-        out[rest] = pd.to_datetime(r, utc=True, format="ISO8601", errors="coerce")
+    zoned = s.str.contains(_HAS_ZONE, regex=True) & ~canon
+    if zoned.any():
+        out[zoned] = pd.to_datetime(s[zoned], utc=True, format="ISO8601", errors="coerce")
+    naive = s.notna() & ~canon & ~zoned
+    if naive.any():
+        local = pd.to_datetime(s[naive], format="ISO8601", errors="coerce")
+        out[naive] = local.dt.tz_localize(BEIJING).dt.tz_convert("UTC")
     return out
 
 
