@@ -204,7 +204,8 @@ class ConsentRegistry:
     def state(self, subject_id: str) -> list[dict[str, Any]]:
         check_subject(subject_id)
         with self.ws.store.read() as conn:
-            rows = conn.execute(select(consent_state).where(consent_state.c.subject_id == subject_id)
+            rows = conn.execute(select(consent_state).where(consent_state.c.purpose.in_(list(self.ws.policy.purposes)),
+                                                            consent_state.c.subject_id == subject_id)
                                 .order_by(consent_state.c.purpose)).mappings()
             return [_plain(dict(r)) for r in rows]
 

@@ -93,7 +93,8 @@ consent_state = Table(
     Column("opt_event_id", String(64)),
     Column("opt_ts", String(TS)),
 )
-Index("ix_consent_state_subject", consent_state.c.subject_id)
+# No index on subject_id alone: one subject's rows are found through the primary key with the
+# (few) purposes, and a second random-order index would double the cost of every bulk import.
 
 # What we know of a subject's age (Art. 31): the date from which consent of their own counts.
 consent_subjects = Table(

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from sqlalchemy import select, text
 
 from omniguard.config import iso_utc
@@ -44,7 +46,7 @@ CHANNEL_ALIASES = {"小程序": "mini-program", "mini_program": "mini-program", 
 _TRUE = {"1", "true", "t", "yes", "y", "是", "单独", "单独同意"}
 _FALSE = {"", "0", "false", "f", "no", "n", "否"}
 _HAS_ZONE = r"(?:Z|z|[+-]\d\d:?\d\d)$"
-_CANONICAL_TS = r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z"
+_BEIJING_US = 8 * 3600 * 10**6
 _NOTICE_REF = re.compile(r"([a-z][a-z0-9_\-]{0,63})@([1-9][0-9]{0,5})")
 _IDENT = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
 
@@ -79,16 +81,30 @@ def _per_value(s: pd.Series, fn: Callable[[Any], Any]) -> pd.Series:
 
 
 def _times(s: pd.Series) -> pd.Series:
-    """ISO 8601 text -> UTC timestamps (NaT when unreadable). Naive times are Beijing time. Text
-    already in omniguard's own form parses on a fast exact path."""
+    """ISO 8601 text -> UTC timestamps (NaT when unreadable). Naive times are Beijing time.
+    Arrow's ISO parser takes the whole column at once; a column with any unreadable value falls
+    back to pandas, row by row, to tell which."""
+    arr = pa.array(s, type=pa.string(), from_pandas=True)
+    zoned = pc.fill_null(pc.match_substring_regex(arr, _HAS_ZONE), False)
+    micros = np.full(len(arr), np.iinfo(np.int64).min, dtype=np.int64)  # NaT
+    try:
+        for mask, typ, shift in ((zoned, pa.timestamp("us", tz="UTC"), 0),
+                                 (pc.and_(pc.invert(zoned), pc.is_valid(arr)), pa.timestamp("us"), _BEIJING_US)):
+            pos = np.flatnonzero(mask.to_numpy(zero_copy_only=False))
+            if len(pos):
+                parsed = pc.cast(arr.take(pa.array(pos)), typ).cast(pa.int64()).to_numpy()
+                micros[pos] = parsed - shift
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _times_slow(s)
+    return pd.Series(pd.to_datetime(micros, unit="us", utc=True), index=s.index)
+
+
+def _times_slow(s: pd.Series) -> pd.Series:
     out = pd.Series(pd.NaT, index=s.index, dtype="datetime64[us, UTC]")
-    canon = s.str.fullmatch(_CANONICAL_TS)
-    if canon.any():
-        out[canon] = pd.to_datetime(s[canon], format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True, errors="coerce")
-    zoned = s.str.contains(_HAS_ZONE, regex=True) & ~canon
+    zoned = s.str.contains(_HAS_ZONE, regex=True)
     if zoned.any():
         out[zoned] = pd.to_datetime(s[zoned], utc=True, format="ISO8601", errors="coerce")
-    naive = s.notna() & ~canon & ~zoned
+    naive = s.notna() & ~zoned
     if naive.any():
         local = pd.to_datetime(s[naive], format="ISO8601", errors="coerce")
         out[naive] = local.dt.tz_localize(BEIJING).dt.tz_convert("UTC")
@@ -96,8 +112,12 @@ def _times(s: pd.Series) -> pd.Series:
 
 
 def _iso(t: pd.Series) -> pd.Series:
-    text = np.datetime_as_string(t.dt.tz_convert(None).to_numpy(dtype="datetime64[us]"), unit="us")
-    return pd.Series(np.char.add(text, "Z"), index=t.index, dtype="str").where(t.notna(), np.nan)
+    """UTC timestamps as ``iso_utc`` text (``2026-11-22T00:16:29.123456Z``), formatted by Arrow."""
+    naive = pa.array(t.dt.tz_convert(None).to_numpy(dtype="datetime64[us]"), type=pa.timestamp("us"),
+                     mask=t.isna().to_numpy())
+    text = pc.binary_join_element_wise(pc.replace_substring(pc.cast(naive, pa.string()), " ", "T"),
+                                       pa.scalar("Z"), "")
+    return pd.Series(pd.array(text, dtype="str"), index=t.index)
 
 
 def _quoted(value: Any) -> str:
