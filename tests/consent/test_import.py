@@ -81,8 +81,8 @@ def test_wrong_encoding_is_reported_with_its_line(workspace, tmp_path):
     assert event_count(ws) == 0
 
 
-def test_existing_event_ids_and_reimport_are_rejected(workspace, tmp_path):
-    ws = workspace
+def test_existing_event_ids_and_reimport_are_rejected(any_workspace, tmp_path):
+    ws = any_workspace
     path = write(tmp_path / "ok.csv", GOOD)
     ws.consent.import_file(path)
     with pytest.raises(ImportRejected) as exc:

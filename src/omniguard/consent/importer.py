@@ -17,9 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from omniguard.consent.validate import validate
+from omniguard.consent.registry import EventIdsExist
+from omniguard.consent.validate import STORED, already_stored, validate
 from omniguard.errors import InputError
 
 CANONICAL = ("event_id", "subject_id", "purpose", "action", "ts", "notice", "notice_id", "notice_version",
@@ -198,7 +200,7 @@ def import_events(ws: Any, path: str | os.PathLike[str], *, mapping: Mapping[str
     if progress:
         progress(1)
     v = validate(ws, frame, default_channel=default_channel, readmit_erased=readmit_erased,
-                 first_line=first_line)
+                 first_line=first_line, check_stored=dry_run)
     if progress:
         progress(2)
     report.rejected = [(pos + first_line, msg) for pos, msg in v.problems]
@@ -213,11 +215,18 @@ def import_events(ws: Any, path: str | os.PathLike[str], *, mapping: Mapping[str
         ws.audit.record("consent.import", actor=actor, subjects=ids, rows=len(frame), decision="info",
                         details={"file": path.name, "dry_run": True, "by_action": report.by_action})
     else:
-        with ws.store.write() as conn:
-            written = ws.consent.append(conn, v, source=f"import:{path.name}"[:200], actor=actor)
-            ws.audit.record("consent.import", conn=conn, actor=actor, subjects=ids, rows=written.events,
-                            details={"file": path.name, "batch": written.batch, "encoding": enc,
-                                     "by_action": report.by_action})
+        try:
+            with ws.store.write() as conn:
+                written = ws.consent.append(conn, v, source=f"import:{path.name}"[:200], actor=actor)
+                ws.audit.record("consent.import", conn=conn, actor=actor, subjects=ids, rows=written.events,
+                                details={"file": path.name, "batch": written.batch, "encoding": enc,
+                                         "by_action": report.by_action})
+        except EventIdsExist:
+            stored = np.flatnonzero(already_stored(ws, v.events["event_id"]))
+            report.rejected = [(int(pos) + first_line, STORED) for pos in stored] or [(1, STORED)]
+            report.seconds = time.perf_counter() - t0
+            _audit_rejected(ws, report, actor)
+            raise ImportRejected(report) from None
         report.imported, report.batch = written.events, written.batch
     if progress:
         progress(3)

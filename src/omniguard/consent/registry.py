@@ -34,6 +34,10 @@ from omniguard.consent.writer import BatchWritten, write_events
 from omniguard.errors import InputError
 
 
+class EventIdsExist(InputError):
+    """An append hit event ids already in the store (the whole transaction was rolled back)."""
+
+
 @dataclass(frozen=True)
 class Recorded:
     """One recorded consent act, with its receipt (signed when asked) for grants and withdrawals."""
@@ -164,8 +168,7 @@ class ConsentRegistry:
         try:
             return write_events(self.ws.store, conn, ev, actor=actor or self.ws.audit.actor, source=source)
         except IntegrityError:
-            raise InputError("some event ids were stored by another writer meanwhile; nothing was recorded, "
-                             "run again for a line-by-line report") from None
+            raise EventIdsExist("some event ids are already stored; nothing was recorded") from None
 
     def expire_due(self, at: Any = None, *, actor: str | None = None) -> int:
         """Record an ``expire`` event for every granted consent whose term has ended."""

@@ -47,6 +47,7 @@ _TRUE = {"1", "true", "t", "yes", "y", "是", "单独", "单独同意"}
 _FALSE = {"", "0", "false", "f", "no", "n", "否"}
 _HAS_ZONE = r"(?:Z|z|[+-]\d\d:?\d\d)$"
 _BEIJING_US = 8 * 3600 * 10**6
+STORED = "event id already imported"
 _NOTICE_REF = re.compile(r"([a-z][a-z0-9_\-]{0,63})@([1-9][0-9]{0,5})")
 _IDENT = re.compile(r"^[a-z][a-z0-9_\-]{0,63}$")
 
@@ -125,8 +126,10 @@ def _quoted(value: Any) -> str:
 
 
 def validate(ws: Any, df: pd.DataFrame, *, default_channel: str, readmit_erased: bool = False,
-             derive_ids: bool = True, first_line: int = 2) -> Validated:
-    """Check every row; return the typed events and the problems found (empty = all good)."""
+             derive_ids: bool = True, first_line: int = 2, check_stored: bool = True) -> Validated:
+    """Check every row; return the typed events and the problems found (empty = all good).
+    ``check_stored=False`` leaves ids already in the store to the unique index at write time
+    (a bulk import then asks :func:`already_stored` only when the insert hits one)."""
     pack = ws.policy
     df = df.reset_index(drop=True)
     n = len(df)
@@ -222,7 +225,8 @@ def validate(ws: Any, df: pd.DataFrame, *, default_channel: str, readmit_erased:
     if dup.any():
         first_pos = pd.Series(np.arange(n)).groupby(event_id.fillna("").to_numpy()).transform("min").to_numpy()
         flag(dup, lambda pos: [f"duplicated event id (first on line {first_pos[i] + first_line})" for i in pos])
-    flag(_already_stored(ws, event_id), "event id already imported")
+    if check_stored:
+        flag(already_stored(ws, event_id), STORED)
 
     readmitted = _tombstones(ws, subject, ts_iso, readmit_erased, flag)
 
@@ -272,7 +276,7 @@ def _derived_ids(*cols: pd.Series) -> pd.Series:
     return joined.map(lambda s: "h-" + sm3_hasher(s.encode()).hex()[:32])
 
 
-def _already_stored(ws: Any, event_id: pd.Series) -> np.ndarray:
+def already_stored(ws: Any, event_id: pd.Series) -> np.ndarray:
     ids = [e for e in event_id.dropna().unique().tolist()]
     if not ids:
         return np.zeros(len(event_id), dtype=bool)

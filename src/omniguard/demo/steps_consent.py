@@ -141,7 +141,7 @@ def subject_rights(ctx: DemoContext) -> dict[str, Any]:
         resurrect = "accepted (unexpected)"
     except ImportRejected as e:
         erased_lines = [ln for ln in e.report.lines() if "erased" in ln]
-        resurrect = f"refused: {len(erased_lines)} lines of the erased member ({erased_lines[0] if erased_lines else ''})"
+        resurrect = f"refused, the erased member's line among them: {erased_lines[0] if erased_lines else '(none)'}"
     late = ws.rights.open("access", members[3], received="2026-10-09T10:00:00+08:00")
     overdue = [r.request_id for r in ws.rights.list(overdue=True)]
     return {"access export": f"{len(doc['consent']['history'])} consent events, {len(doc['audit_events'])} audit "
