@@ -111,7 +111,6 @@ def _bulk(store: Store, conn: Connection, rows: int, existing: int) -> Iterator[
         return
     rebuild = rows > existing
     conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
-    conn.exec_driver_sql("PRAGMA temp_store = MEMORY")  # the window query's sort
     if rebuild:
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_consent_events_subject")
     try:
@@ -120,7 +119,6 @@ def _bulk(store: Store, conn: Connection, rows: int, existing: int) -> Iterator[
             conn.exec_driver_sql("CREATE INDEX ix_consent_events_subject ON consent_events (subject_id)")
     finally:
         conn.exec_driver_sql("PRAGMA cache_size = -2000")
-        conn.exec_driver_sql("PRAGMA temp_store = DEFAULT")
 
 
 def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
