@@ -184,3 +184,25 @@ def test_validator_is_columnar_over_a_large_file(workspace, tmp_path):
     lines = [ln for ln, _ in exc.value.report.rejected]
     assert lines == [7, 17_002]
     assert event_count(workspace) == 0
+
+
+def test_large_import_takes_the_bulk_path_and_keeps_the_subject_index(workspace, tmp_path, monkeypatch):
+    from omniguard.consent import writer
+    from omniguard.consent.synthetic import consent_events
+
+    monkeypatch.setattr(writer, "_BULK_ROWS", 1000)  # the path of a large import, at test size
+    frame = consent_events(3000, 1000, seed=5)
+    frame.to_csv(tmp_path / "big.csv", index=False)
+    rep = workspace.consent.import_file(tmp_path / "big.csv")
+    assert rep.imported == len(frame)
+    with workspace.store.read() as conn:
+        indexes = {r[0] for r in conn.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'consent_events'")}
+        plan = " ".join(str(r) for r in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT * FROM consent_events WHERE subject_id = 'M0000001'"))
+        states = conn.exec_driver_sql("SELECT count(*) FROM consent_state").scalar_one()
+    assert "ix_consent_events_subject" in indexes and "ix_consent_events_subject" in plan
+    last = frame.sort_values("ts").drop_duplicates(["purpose", "subject_id"], keep="last")
+    assert states == len(last)
+    sample = last[(last["action"] == "withdraw") & (last["purpose"] != "personalised_marketing")].iloc[0]
+    assert workspace.consent.explain(sample["subject_id"], sample["purpose"], record=False).code == "withdrawn"
