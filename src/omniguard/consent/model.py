@@ -9,7 +9,6 @@ of a new "subject". Errors never quote the offending value.
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from typing import Any
 
@@ -52,20 +51,6 @@ def subject_mask(ids: pd.Series) -> np.ndarray:
     return ids.astype("string").str.fullmatch(SUBJECT_PATTERN).fillna(False).to_numpy(dtype=bool)
 
 
-def check_channel(channel: str) -> str:
-    if channel not in CHANNELS:
-        raise InputError(f"unknown channel {channel!r} (known: {', '.join(CHANNELS)})")
-    return channel
-
-
-def parse_notice_ref(ref: str) -> tuple[str, int]:
-    """``privacy-notice@2`` -> ("privacy-notice", 2)."""
-    nid, sep, ver = str(ref).partition("@")
-    if not sep or not nid or not ver.isdigit() or int(ver) < 1:
-        raise InputError("a notice is given as ID@VERSION, e.g. privacy-notice@1")
-    return nid, int(ver)
-
-
 def to_utc(value: dt.datetime | str | None, *, what: str = "time", naive_tz: dt.tzinfo = BEIJING) -> str:
     """An instant as ``iso_utc`` text. Naive times are Beijing time unless told otherwise."""
     if value is None:
@@ -78,12 +63,6 @@ def to_utc(value: dt.datetime | str | None, *, what: str = "time", naive_tz: dt.
     if value.tzinfo is None:
         value = value.replace(tzinfo=naive_tz)
     return iso_utc(value)
-
-
-def not_future(ts: str, what: str = "time") -> str:
-    if ts > iso_utc():
-        raise InputError(f"{what} is in the future; consent events record what already happened")
-    return ts
 
 
 def parse_date(value: str | dt.date, what: str = "date") -> dt.date:
@@ -120,40 +99,21 @@ def adult_from_age(age: int, at_ts: str) -> str:
 
 def adult_from_births(births: pd.Series) -> pd.Series:
     """Vectorised :func:`adult_from_birth` over ``YYYY-MM-DD`` text (already validated)."""
-    d = pd.to_datetime(births, format="%Y-%m-%d")
-    year = d.dt.year + MINOR_AGE
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    feb29 = (d.dt.month == 2) & (d.dt.day == 29) & ~leap
-    month = d.dt.month.where(~feb29, 3)
-    day = d.dt.day.where(~feb29, 1)
-    local = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
-    return (local - pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
+    return _years_later(pd.to_datetime(births, format="%Y-%m-%d"), MINOR_AGE)
 
 
 def adult_from_ages(ages: pd.Series, ts: pd.Series) -> pd.Series:
     """Vectorised :func:`adult_from_age`."""
-    local = (pd.to_datetime(ts, format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True) + pd.Timedelta(hours=8)).dt.tz_localize(None)
-    year = local.dt.year + (MINOR_AGE - ages.astype("int64"))
+    utc = pd.to_datetime(ts, format="%Y-%m-%dT%H:%M:%S.%fZ", utc=True)
+    local = (utc + pd.Timedelta(hours=8)).dt.tz_localize(None).dt.normalize()
+    return _years_later(local, MINOR_AGE - ages.astype("int64"))
+
+
+def _years_later(local_dates: pd.Series, years: Any) -> pd.Series:
+    """Midnight Beijing time of the same day ``years`` later (29 February -> 1 March), as UTC text."""
+    year = local_dates.dt.year + years
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    feb29 = (local.dt.month == 2) & (local.dt.day == 29) & ~leap
-    month = local.dt.month.where(~feb29, 3)
-    day = local.dt.day.where(~feb29, 1)
-    out = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}))
-    return (out - pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
-
-
-def evidence_text(evidence: Any) -> str | None:
-    """Evidence of what was shown and how it was accepted, as canonical JSON text."""
-    if evidence is None or evidence == "":
-        return None
-    if isinstance(evidence, str):
-        try:
-            evidence = json.loads(evidence)
-        except ValueError:
-            raise InputError("evidence: expected a JSON object, e.g. {\"shown\": \"...\", \"accepted\": \"tap\"}") from None
-    if not isinstance(evidence, dict):
-        raise InputError("evidence: expected a JSON object")
-    text = json.dumps(evidence, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    if len(text.encode()) > MAX_EVIDENCE_BYTES:
-        raise InputError(f"evidence: larger than {MAX_EVIDENCE_BYTES} bytes; store the screen capture elsewhere and reference it")
-    return text
+    feb29 = (local_dates.dt.month == 2) & (local_dates.dt.day == 29) & ~leap
+    day = pd.to_datetime(pd.DataFrame({"year": year, "month": local_dates.dt.month.where(~feb29, 3),
+                                       "day": local_dates.dt.day.where(~feb29, 1)}))
+    return (day - pd.Timedelta(hours=8)).dt.strftime("%Y-%m-%dT%H:%M:%S.000000Z")
