@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
 
 from omniguard.config import iso_utc
@@ -30,9 +32,10 @@ _COPY_MIN_ROWS = 2000
 _BULK_ROWS = 50_000
 _BULK_CACHE_KIB = 256 * 1024
 
-_LAST = """SELECT * FROM (SELECT e.*, ROW_NUMBER() OVER (PARTITION BY purpose, subject_id
-             ORDER BY ts DESC, seq DESC) AS rn FROM consent_events e
-           WHERE seq > :lo AND action IN ({actions})) AS last_events WHERE rn = 1"""
+_LAST = """SELECT * FROM (SELECT purpose, subject_id, action, ts, event_id, notice_id, notice_version, separate,
+             guardian_ref, channel, expires_at,
+             ROW_NUMBER() OVER (PARTITION BY purpose, subject_id ORDER BY ts DESC, seq DESC) AS rn
+           FROM consent_events WHERE seq > :lo AND action IN ({actions})) AS last_events WHERE rn = 1"""
 
 _CONSENT_FACET = f"""
 INSERT INTO consent_state (purpose, subject_id, status, event_id, ts, notice_id, notice_version, separate,
@@ -103,14 +106,18 @@ def write_events(store: Store, conn: Connection, events: pd.DataFrame, *, actor:
 
 @contextlib.contextmanager
 def _bulk(store: Store, conn: Connection, rows: int, existing: int) -> Iterator[None]:
-    """SQLite bulk loading: a bigger page cache while the batch is written, and, when the batch
+    """Bulk loading: more sort and cache memory while the batch is written and, when the batch
     outnumbers the rows already stored, the subject index built once afterwards (a sorted build)
-    instead of a million random-order insertions. Both inside the same transaction."""
-    if store.dialect != "sqlite" or rows < _BULK_ROWS:
+    instead of a million random-order insertions. All inside the caller's transaction."""
+    if rows < _BULK_ROWS:
         yield
         return
     rebuild = rows > existing
-    conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    if store.dialect == "sqlite":
+        conn.exec_driver_sql(f"PRAGMA cache_size = -{_BULK_CACHE_KIB}")
+    else:  # transaction-scoped settings
+        conn.exec_driver_sql(f"SET LOCAL work_mem = '{_BULK_CACHE_KIB // 1024}MB'")
+        conn.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{_BULK_CACHE_KIB // 1024}MB'")
     if rebuild:
         conn.exec_driver_sql("DROP INDEX IF EXISTS ix_consent_events_subject")
     try:
@@ -118,19 +125,19 @@ def _bulk(store: Store, conn: Connection, rows: int, existing: int) -> Iterator[
         if rebuild:
             conn.exec_driver_sql("CREATE INDEX ix_consent_events_subject ON consent_events (subject_id)")
     finally:
-        conn.exec_driver_sql("PRAGMA cache_size = -2000")
+        if store.dialect == "sqlite":
+            conn.exec_driver_sql("PRAGMA cache_size = -2000")
 
 
 def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     if store.dialect == "postgresql" and len(frame) >= _COPY_MIN_ROWS:
-        buf = io.StringIO()
-        out = frame.copy()
-        out["separate"] = out["separate"].map({True: "t", False: "f"})
-        out.to_csv(buf, index=False, header=False)
+        buf = io.BytesIO()
+        pacsv.write_csv(pa.Table.from_pandas(frame, preserve_index=False), buf,
+                        pacsv.WriteOptions(include_header=False, quoting_style="needed"))
         cols = ", ".join(EVENT_COLUMNS)
         raw = conn.connection.driver_connection
         with raw.cursor() as cur, cur.copy(f"COPY consent_events ({cols}) FROM STDIN (FORMAT csv)") as cp:
-            cp.write(buf.getvalue())
+            cp.write(buf.getbuffer())
         return
     columns = [_plain_column(frame[c]) for c in EVENT_COLUMNS]
     store.insert_rows(conn, "consent_events", EVENT_COLUMNS, list(zip(*columns, strict=True)))
