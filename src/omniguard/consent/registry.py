@@ -103,7 +103,7 @@ class ConsentRegistry:
         """Record consent to ``purpose`` under ``notice`` (``ID@VERSION``). ``separate=True`` when
         the person consented to this purpose by its own act (单独同意). For a child under 14 pass
         the guardian's reference, and the birth date or age when known. The consent ends after
-        the retention the notice states for the purpose unless ``expires_at`` says sooner."""
+        the retention the notice states for the purpose unless ``expires_at`` says otherwise."""
         return self._act("grant", subject_id, purpose, notice=notice, separate=separate, channel=channel,
                          guardian=guardian, birth_date=birth_date, age=age, evidence=evidence,
                          expires_at=expires_at, at=at, readmit_erased=readmit_erased, sign=sign, actor=actor)

@@ -1,26 +1,29 @@
 """Appending consent events and keeping the current state in step, in the caller's transaction.
 
-One path for one event and for a million: insert the events, then derive the new state from the
-rows just appended with a window query (last event per purpose, subject and facet, by time then
-by order of recording) and merge it with ``INSERT ... ON CONFLICT DO UPDATE ... WHERE newer``.
-The SQL is the same on SQLite (>= 3.35) and PostgreSQL.
+One path for one event and for a million: insert the events, find in the batch (columnar, numpy)
+the last event per purpose, subject and facet, by time then by order of recording, and merge those
+rows into the state with ``INSERT ... SELECT ... ON CONFLICT DO UPDATE ... WHERE newer``. The SQL
+is the same on SQLite (>= 3.35) and PostgreSQL but for how the batch's event ids are passed.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 from sqlalchemy import Connection, text
 
 from omniguard.config import iso_utc
-from omniguard.consent.model import adult_from_ages, adult_from_births
+from omniguard.consent.model import CONSENT_ACTIONS, OPT_ACTIONS, adult_from_ages, adult_from_births
 from omniguard.consent.tables import consent_batches
 from omniguard.store import Store
 
@@ -32,18 +35,20 @@ _COPY_MIN_ROWS = 2000
 _BULK_ROWS = 50_000
 _BULK_CACHE_KIB = 256 * 1024
 
-_LAST = """SELECT * FROM (SELECT purpose, subject_id, action, ts, event_id, notice_id, notice_version, separate,
-             guardian_ref, channel, expires_at,
-             ROW_NUMBER() OVER (PARTITION BY purpose, subject_id ORDER BY ts DESC, seq DESC) AS rn
-           FROM consent_events WHERE seq > :lo AND action IN ({actions})) AS last_events WHERE rn = 1"""
+# The rows just appended that are the last of their (purpose, subject, facet) in the batch, found
+# by :func:`_winners`, merged into the state when newer than what it holds (ties: the later append).
+_FROM_IDS = {
+    "sqlite": "FROM json_each(:ids) AS j JOIN consent_events AS e ON e.event_id = j.value",
+    "postgresql": "FROM unnest(CAST(:ids AS text[])) AS j(value) JOIN consent_events AS e ON e.event_id = j.value",
+}
 
-_CONSENT_FACET = f"""
+_CONSENT_FACET = """
 INSERT INTO consent_state (purpose, subject_id, status, event_id, ts, notice_id, notice_version, separate,
                            guardian_ref, channel, expires_at)
-SELECT purpose, subject_id,
-       CASE action WHEN 'grant' THEN 'granted' WHEN 'withdraw' THEN 'withdrawn' ELSE 'expired' END,
-       event_id, ts, notice_id, notice_version, separate, guardian_ref, channel, expires_at
-FROM ({_LAST.format(actions="'grant', 'withdraw', 'expire'")}) AS x WHERE 1 = 1
+SELECT e.purpose, e.subject_id,
+       CASE e.action WHEN 'grant' THEN 'granted' WHEN 'withdraw' THEN 'withdrawn' ELSE 'expired' END,
+       e.event_id, e.ts, e.notice_id, e.notice_version, e.separate, e.guardian_ref, e.channel, e.expires_at
+{source} WHERE 1 = 1
 ON CONFLICT (purpose, subject_id) DO UPDATE SET
   status = excluded.status, event_id = excluded.event_id, ts = excluded.ts, notice_id = excluded.notice_id,
   notice_version = excluded.notice_version, separate = excluded.separate, guardian_ref = excluded.guardian_ref,
@@ -51,10 +56,10 @@ ON CONFLICT (purpose, subject_id) DO UPDATE SET
 WHERE consent_state.ts IS NULL OR excluded.ts >= consent_state.ts
 """
 
-_OPT_FACET = f"""
+_OPT_FACET = """
 INSERT INTO consent_state (purpose, subject_id, opted_out, opt_event_id, opt_ts)
-SELECT purpose, subject_id, action = 'opt_out', event_id, ts
-FROM ({_LAST.format(actions="'opt_out', 'opt_in'")}) AS x WHERE 1 = 1
+SELECT e.purpose, e.subject_id, e.action = 'opt_out', e.event_id, e.ts
+{source} WHERE 1 = 1
 ON CONFLICT (purpose, subject_id) DO UPDATE SET
   opted_out = excluded.opted_out, opt_event_id = excluded.opt_event_id, opt_ts = excluded.opt_ts
 WHERE consent_state.opt_ts IS NULL OR excluded.opt_ts >= consent_state.opt_ts
@@ -96,8 +101,12 @@ def write_events(store: Store, conn: Connection, events: pd.DataFrame, *, actor:
     frame = events.assign(batch=batch)[list(EVENT_COLUMNS)]
     with _bulk(store, conn, len(frame), lo):
         _insert(store, conn, frame)
-        conn.execute(text(_CONSENT_FACET), {"lo": lo})
-        conn.execute(text(_OPT_FACET), {"lo": lo})
+        source = _FROM_IDS[store.dialect]
+        for sql, actions in ((_CONSENT_FACET, CONSENT_ACTIONS), (_OPT_FACET, OPT_ACTIONS)):
+            ids = _winners(frame, actions)
+            if ids:
+                conn.execute(text(sql.format(source=source)),
+                             {"ids": json.dumps(ids) if store.dialect == "sqlite" else ids})
     _update_subjects(conn, frame, now)
     bump_state_version(conn)
     hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM consent_events")).scalar_one())
@@ -141,6 +150,21 @@ def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
         return
     columns = [_plain_column(frame[c]) for c in EVENT_COLUMNS]
     store.insert_rows(conn, "consent_events", EVENT_COLUMNS, list(zip(*columns, strict=True)))
+
+
+def _winners(frame: pd.DataFrame, actions: tuple[str, ...]) -> list[str]:
+    """Event ids of the last event (by time, then by position in the batch) of each (purpose,
+    subject) among ``actions``, in key order so the state's primary key is filled in sequence."""
+    sub = frame[frame["action"].isin(actions).to_numpy()]
+    if sub.empty:
+        return []
+    key = (sub["purpose"] + "\x00" + sub["subject_id"]).to_numpy(dtype=object)
+    codes, _ = pd.factorize(key, sort=True)
+    ts = pc.cast(pa.array(sub["ts"], type=pa.string()), pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy()
+    order = np.lexsort((np.arange(len(sub)), ts, codes))
+    ranked = codes[order]
+    last = np.r_[ranked[1:] != ranked[:-1], True]
+    return sub["event_id"].to_numpy(dtype=object)[order[last]].tolist()
 
 
 def _plain_column(col: pd.Series) -> list[Any]:
