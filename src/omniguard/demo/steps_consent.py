@@ -142,13 +142,28 @@ def subject_rights(ctx: DemoContext) -> dict[str, Any]:
     except ImportRejected as e:
         erased_lines = [ln for ln in e.report.lines() if "erased" in ln]
         resurrect = f"refused, the erased member's line among them: {erased_lines[0] if erased_lines else '(none)'}"
+    shredded = _erase_encrypted_member(ctx)
     late = ws.rights.open("access", members[3], received="2026-10-09T10:00:00+08:00")
     overdue = [r.request_id for r in ws.rights.list(overdue=True)]
     return {"access export": f"{len(doc['consent']['history'])} consent events, {len(doc['audit_events'])} audit "
                              f"events, {sum(len(d['rows']) for d in doc['datasets'])} CRM rows -> {export_path.name}",
             "erasure": {k: erased[k] for k in ("deleted", "datasets", "key_shredded")},
             "re-import of the old file": resurrect,
+            **({"erasure of an encrypted member": shredded} if shredded else {}),
             "overdue requests": f"{overdue} (received {late.received_at[:10]}, due {late.due})"}
+
+
+def _erase_encrypted_member(ctx: DemoContext) -> dict[str, Any] | None:
+    """When the crypto steps left a member table with per-member keys, erase one of its members:
+    the row goes and so does their key (crypto-shredding every copy of their encrypted name)."""
+    path = ctx.data.get("members_encrypted")
+    if path is None:
+        return None
+    from omniguard.tabular import read_table
+
+    member = str(read_table(path)["member_id"].iloc[1])
+    res = ctx.ws.rights.erase(member, datasets=[f"{path}:member_id"])
+    return {"datasets": res["datasets"], "key_shredded": res["key_shredded"]}
 
 
 STEPS = [
