@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import pytest
 import yaml
 
@@ -20,3 +22,38 @@ def edit_policy():
 
     return edit
 
+
+
+MEMBERS = 400
+
+
+def populate(ws):
+    """A small retailer: a consent history, a scanned customer table, guarded reads and denials.
+    Returns the customer frame. (Everything the compliance pages summarise, at test size.)"""
+    from omniguard.consent.synthetic import consent_events, member_id
+    from omniguard.errors import AccessDenied
+    from omniguard.synth.retail import generate_customers
+
+    events = consent_events(2400, MEMBERS, seed=11, start="2026-03-02", end="2026-10-20")
+    path = ws.root / "consent-history.csv"
+    events.to_csv(path, index=False)
+    ws.consent.import_file(path)
+    customers = generate_customers(80, seed=3)
+    customers.insert(0, "member_id", list(member_id(range(80))))
+    for role in ("marketing", "analyst"):
+        ws.guard.run(customers, purpose="personalised_marketing", actor=f"{role}@retailer", role=role,
+                     subject_column="member_id", dataset="crm/customers")
+    ws.guard.run(customers[["member_id", "city"]] if "city" in customers else customers[["member_id"]],
+                 purpose="membership", actor="cs@retailer", role="customer_service", subject_column="member_id",
+                 dataset="crm/customers-slim")
+    for purpose, role in (("joint_profiling", "marketing"), ("cross_border_service", "dpo")):
+        with contextlib.suppress(AccessDenied):
+            ws.guard.run(customers, purpose=purpose, actor="someone@retailer", role=role, subject_column="member_id",
+                         dataset="crm/customers")
+    return customers
+
+
+@pytest.fixture
+def populated(workspace):
+    populate(workspace)
+    return workspace
