@@ -43,8 +43,7 @@ def populate(ws):
     for role in ("marketing", "analyst"):
         ws.guard.run(customers, purpose="personalised_marketing", actor=f"{role}@retailer", role=role,
                      subject_column="member_id", dataset="crm/customers")
-    ws.guard.run(customers[["member_id", "city"]] if "city" in customers else customers[["member_id"]],
-                 purpose="membership", actor="cs@retailer", role="customer_service", subject_column="member_id",
+    ws.guard.run(customers[["member_id", "order_no", "amount"]], purpose="membership", actor="cs@retailer", role="customer_service", subject_column="member_id",
                  dataset="crm/customers-slim")
     for purpose, role in (("joint_profiling", "marketing"), ("cross_border_service", "dpo")):
         with contextlib.suppress(AccessDenied):
@@ -57,3 +56,14 @@ def populate(ws):
 def populated(workspace):
     populate(workspace)
     return workspace
+
+
+@pytest.fixture(scope="module")
+def shared_populated(tmp_path_factory):
+    """One populated workspace for a module's read-only tests (classification is the slow part)."""
+    from omniguard.workspace import Workspace
+
+    ws = Workspace.init(tmp_path_factory.mktemp("populated") / "ws", actor="tester@test")
+    populate(ws)
+    yield ws
+    ws.close()
