@@ -125,6 +125,7 @@ class Guard:
         from omniguard.protect import ProtectionContext, build_plan
 
         plan = build_plan({"dataset": dataset, "columns": [columns[c] for c in keep]}, policy, r)
+        plan = _keep_stored_protection(plan, columns)
         if subject_column is not None:
             plan = _pseudonymise_subject_column(plan, subject_column, r)
         ctx = ProtectionContext.from_workspace(ws, dataset, subject_ids=subjects)
@@ -206,6 +207,18 @@ class Guard:
                         subject_column=subject_column_ or subject_column, dataset=dataset)
 
         yield gate
+
+
+def _keep_stored_protection(plan: Any, columns: dict[str, dict[str, Any]]) -> Any:
+    """Values already stored as SM4 ciphertexts or keyed tokens leave as they are (unless the role
+    drops their grade): masking a ciphertext is meaningless, and the guard never decrypts."""
+    actions = []
+    for a in plan.actions:
+        if columns[a.column].get("protection") in ("encrypted", "tokenized") and a.operator != "drop":
+            a = dataclasses.replace(a, operator="clear", params={},
+                                    reason=f"stored {columns[a.column]['protection']}: released as stored")
+        actions.append(a)
+    return dataclasses.replace(plan, actions=actions)
 
 
 def _pseudonymise_subject_column(plan: Any, subject_column: str, role: Any) -> Any:
