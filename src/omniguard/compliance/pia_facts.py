@@ -85,7 +85,7 @@ def gather(ws: Any, purpose: Purpose, *, job: Any = None, now: Any = None) -> di
         "cross_border": purpose.cross_border.model_dump(mode="json") if purpose.cross_border else None,
         "protection": _protection(policy, purpose, roles, datasets),
         "privacy": _privacy(ws, purpose, job),
-        "findings": _findings(ws, purpose, datasets, roles, now),
+        "findings": _findings(ws, purpose, job, datasets, roles, now),
     }
 
 
@@ -218,13 +218,16 @@ def _privacy(ws: Any, purpose: Purpose, job: Any) -> dict[str, Any]:
     return {"entries": rows, "datasets": spent, "composition": "basic (epsilons and deltas add up)"}
 
 
-def _findings(ws: Any, purpose: Purpose, datasets: list[dict[str, Any]], roles: list[Any], now: Any) -> dict[str, Any]:
-    """Failing compliance findings about this purpose, its datasets, its roles, or the audit log."""
+def _findings(ws: Any, purpose: Purpose, job: Any, datasets: list[dict[str, Any]], roles: list[Any],
+              now: Any) -> dict[str, Any]:
+    """Failing compliance findings about this purpose, its datasets, categories and roles, or the
+    audit log."""
     from omniguard.compliance.checks import all_rules, run_checks
 
     only = sorted(r for r in all_rules() if r != PIA_RULE)  # the assessment being written cannot judge itself
     results = run_checks(ws, only=only, now=now)
     names = {d["dataset"] for d in datasets}
+    cats = set(category_ids(purpose, job))
     role_ids = {r.id for r in roles}
 
     def concerns(target: str) -> bool:
@@ -235,6 +238,8 @@ def _findings(ws: Any, purpose: Purpose, datasets: list[dict[str, Any]], roles: 
             return rest.split("#", 1)[0] in names
         if kind == "role":
             return rest in role_ids
+        if kind == "category":
+            return rest in cats
         return target == "audit-log"
 
     found = [{"rule": f.rule, "article": f.article, "severity": f.severity, "target": f.target, "message": f.message}

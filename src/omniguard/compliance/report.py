@@ -4,7 +4,9 @@ ledger, the rules and the impact assessments say, over a period, as one JSON doc
 
 Figures are counts: consent coverage at the end of each month is computed by the registry's own
 decision SQL evaluated as of that instant (:func:`omniguard.consent.rules.as_of_source`), so the
-last point agrees with ``consent stats``; accesses and denials come from ``ws.audit.query``.
+last point agrees with ``consent stats``; accesses and denials come from ``ws.audit.query``. The
+as-of query replays the purpose's events, one query per purpose and month: about 0.1 s each on
+SQLite with 17,000 events (the demo), so a year of five consent purposes costs seconds.
 """
 
 from __future__ import annotations
@@ -107,6 +109,9 @@ def _consent(ws: Any, months: list[tuple[str, str]], since: str) -> dict[str, An
             known = int(conn.execute(select(func.count(func.distinct(ev.c.subject_id))).where(ev.c.ts <= at)).scalar())
             known_over_time.append(known)
             for p in consent_based:
+                if not known:  # before the first recorded event: nothing to evaluate
+                    coverage[p.id].append(0.0)
+                    continue
                 src = rules.as_of_source(p.id, at)
                 q = rules.decided(src, p, notices.fresh_from(pack, p.id, at), at, src.c.subject_id).subquery()
                 ok = int(conn.execute(select(func.count()).select_from(q).where(q.c.reason == "ok")).scalar())

@@ -54,7 +54,7 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
 
     rep.heading(rep.t("coverage"))
     if c["months"] and c["coverage_over_time"]:
-        rep.line_chart(c["months"], {_purpose(data, p, lang): v for p, v in c["coverage_over_time"].items()},
+        rep.line_chart(c["months"], {_short(data, p, lang): v for p, v in c["coverage_over_time"].items()},
                        caption=rep.t("coverage_cap"), y_max=1, percent=True)
     rep.table([e("purpose", "目的"), e("legal basis", "合法性基础"), e("separate consent", "单独同意"),
                e("valid consent", "同意有效"), e("coverage", "覆盖率"), e("stale", "告知变更失效")],
@@ -64,7 +64,7 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
 
     rep.heading(rep.t("withdrawals"))
     if c["withdrawals_over_time"]:
-        rep.bar_chart(c["months"], {_purpose(data, p, lang): v for p, v in c["withdrawals_over_time"].items()},
+        rep.bar_chart(c["months"], {_short(data, p, lang): v for p, v in c["withdrawals_over_time"].items()},
                       caption=rep.t("withdrawals_cap"), stacked=True)
     rep.table([e("month", "月份"), e("purpose", "目的"), e("act", "操作"), e("events", "次数")],
               [[r["month"], _purpose(data, r["purpose"], lang), word(r["action"], lang), r["events"]]
@@ -75,7 +75,7 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
         purposes = sorted({r["purpose"] for r in a["by_purpose_role"]})
         roles = sorted({r["role"] for r in a["by_purpose_role"]})
         n = {(r["purpose"], r["role"]): r["events"] for r in a["by_purpose_role"]}
-        rep.bar_chart([_purpose(data, p, lang) for p in purposes],
+        rep.bar_chart([_short(data, p, lang) for p in purposes],
                       {role: [n.get((p, role), 0) for p in purposes] for role in roles},
                       caption=rep.t("access_cap"), stacked=True)
     rep.table([e("purpose", "目的"), e("role", "角色"), e("accesses", "访问次数"), e("rows", "行数")],
@@ -123,6 +123,12 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
 def _purpose(data: dict[str, Any], pid: str, lang: str) -> str:
     names = data["purposes"].get(pid)
     return f"{pid} · {names[lang]}" if names else pid
+
+
+def _short(data: dict[str, Any], pid: str, lang: str) -> str:
+    """A chart label: the Chinese name (short) or the purpose id."""
+    names = data["purposes"].get(pid)
+    return names["zh"] if names and lang == "zh" else pid
 
 
 def _checks(rep: Report, ch: dict[str, Any], lang: str, e: Any) -> None:
