@@ -123,3 +123,26 @@ def test_impact_assessment_renders_in_chromium(chromium, tmp_path, shared_popula
         assert c["id"] in dom
     for r in rec.document["risks"]:
         assert r[lang] in dom
+
+
+def test_report_and_assessment_on_both_stores(any_workspace):
+    """The month-end replay, the audit summaries and the assessment records on SQLite and PostgreSQL."""
+    from omniguard.consent import reports
+
+    ws = any_workspace
+    for i in range(12):
+        ws.consent.grant(f"M{i:05d}", "analytics", notice="privacy-notice@1", at=f"2026-0{1 + i % 6}-10T08:00:00Z")
+    for i in range(3):
+        ws.consent.withdraw(f"M{i:05d}", "analytics", at="2026-07-02T08:00:00Z")
+    ws.audit.record("read", actor="a@x", role="analyst", purpose="analytics", rows=9)
+    ws.audit.record("read", actor="a@x", role="marketing", purpose="joint_profiling", decision="deny", reason="role")
+    data = report.build(ws, since="2026-01-01")
+    cov = data["consent"]["coverage_over_time"]["analytics"]
+    months = data["consent"]["months"]
+    assert cov[months.index("2026-06")] == 1.0 and cov[months.index("2026-07")] == 0.75
+    assert cov[-1] == next(p["coverage"] for p in reports.stats(ws)["purposes"] if p["purpose"] == "analytics")
+    assert data["consent"]["withdrawals_over_time"] == {"analytics": [3 if m == "2026-07" else 0 for m in months]}
+    assert data["access"]["by_purpose_role"] == [{"purpose": "analytics", "role": "analyst", "events": 1, "rows": 9}]
+    assert data["denials"]["total"] == 1
+    rec = pia.create(ws, purpose="personalised_marketing")
+    assert pia.verify_ref(ws, rec.id)["ok"] and [r.id for r in pia.list_records(ws)] == [rec.id]
