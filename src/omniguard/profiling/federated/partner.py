@@ -17,18 +17,21 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 
 from omniguard.config import iso_utc
 from omniguard.errors import AccessDenied, InputError, OmniguardError, PolicyError, UnknownPurpose
-from omniguard.profiling.dp import accounting
 from omniguard.profiling.federated import jobs
 from omniguard.profiling.federated.spec import Feature, JobSpec, load_spec
+from omniguard.profiling.gate import consent_mask
 from omniguard.profiling.models import SGDConfig, scale_to_box
 from omniguard.tabular import read_table
+
+if TYPE_CHECKING:
+    from omniguard.profiling.dp.accounting import PrivacyGuarantee
 
 PARTNER_ROLE = "partner_node"
 APPROVAL = "approval.json"
@@ -116,9 +119,11 @@ def sgd_config(spec: JobSpec, noise_multiplier: float) -> SGDConfig:
 
 
 def plan_privacy(spec: JobSpec, rows: int, *, rounds: int | None = None,
-                 noise_multiplier: float | None = None) -> tuple[float, float, int, accounting.PrivacyGuarantee | None]:
+                 noise_multiplier: float | None = None) -> tuple[float, float, int, PrivacyGuarantee | None]:
     """(noise multiplier, sampling rate, steps per round, guarantee) for a partner with ``rows``
     customers. The noise is calibrated to the spec's target epsilon unless given or fixed."""
+    from omniguard.profiling.dp import accounting  # dp-accounting pulls in scipy: only when planning
+
     rounds = spec.rounds if rounds is None else rounds
     if rows < 1:
         raise InputError("no rows to plan for")
@@ -178,18 +183,6 @@ def load_partner_data(ws: Any, spec: JobSpec, data_path: str | Path, *, dataset:
         details={"job": spec.job_id, "round": server_round, "rows_in_file": len(df),
                  "rows_without_consent": int((~keep).sum())})
     return PartnerData(scale_to_box(X, lower, upper), y, count, len(df), digest)
-
-
-def consent_mask(ws: Any, subject_ids: np.ndarray, purpose: str) -> np.ndarray:
-    """``ws.consent.allowed`` as a boolean mask; fails closed when no registry is available."""
-    try:
-        registry = ws.consent
-    except (ImportError, AttributeError):
-        raise AccessDenied("the consent registry is not available here, so no subject may be used") from None
-    mask = np.asarray(registry.allowed(subject_ids, purpose), dtype=bool)
-    if mask.shape != (len(subject_ids),):
-        raise AccessDenied("the consent registry returned an answer of the wrong size")
-    return mask
 
 
 def _numeric(df: pd.DataFrame, features: tuple[Feature, ...], path: Path, keep: np.ndarray) -> np.ndarray:
@@ -284,7 +277,9 @@ def _rounds_ran(folder: Path) -> list[tuple[int, str]]:
     return [(int(r["round"]), str(r["phase"])) for r in map(json.loads, path.read_text().splitlines()) if r]
 
 
-def _actual_guarantee(spec: JobSpec, approval: Approval, ran: list[tuple[int, str]]) -> accounting.PrivacyGuarantee | None:
+def _actual_guarantee(spec: JobSpec, approval: Approval, ran: list[tuple[int, str]]) -> PrivacyGuarantee | None:
+    from omniguard.profiling.dp import accounting
+
     releases = len(ran) * approval.steps_per_round
     if releases == 0:
         return None

@@ -28,7 +28,17 @@ _ACTIONS = {"round": "federation.round", "rejected": "federation.update_rejected
 _DECISIONS = {"round": "info", "rejected": "deny", "clipped": "partial", "failure": "error"}
 
 
-def run_job(grid: Grid, workspace: str, job_id: str, *, timeout: float = 600.0) -> dict[str, Any]:
+def _wait_for_partners(grid: Grid, needed: int, wait: float) -> int:
+    deadline = time.monotonic() + wait
+    while (online := len(list(grid.get_node_ids()))) < needed:
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{online} of the {needed} partners needed connected within {wait:.0f} s")
+        time.sleep(1.0)
+    return online
+
+
+def run_job(grid: Grid, workspace: str, job_id: str, *, timeout: float = 600.0,
+            wait_partners: float = 600.0) -> dict[str, Any]:
     from omniguard.workspace import Workspace
 
     ws = Workspace.open(workspace)
@@ -47,6 +57,9 @@ def run_job(grid: Grid, workspace: str, job_id: str, *, timeout: float = 600.0) 
                         reason=info.get("reason"), details={"job": job_id, **{k: v for k, v in info.items() if k != "reason"}})
 
     try:
+        online = _wait_for_partners(grid, spec.min_partners, wait_partners)
+        ws.audit.record("federation.partners_online", role=COORDINATOR_ROLE, purpose=spec.purpose, decision="info",
+                        details={"job": job_id, "nodes": online})
         strategy, initial, flower_rounds = make_strategy(spec, on_event)
         result = strategy.start(grid=grid, initial_arrays=ArrayRecord([initial]), num_rounds=flower_rounds,
                                 timeout=timeout,
@@ -124,7 +137,8 @@ def make_server_app(workspace: str | None = None, job_id: str | None = None) -> 
     def main(grid: Grid, context: Context) -> None:
         ws = workspace or str(context.run_config["omniguard-workspace"])
         job = job_id or str(context.run_config["omniguard-job"])
-        run_job(grid, ws, job, timeout=float(context.run_config.get("omniguard-timeout", 600.0)))
+        run_job(grid, ws, job, timeout=float(context.run_config.get("omniguard-timeout", 600.0)),
+                wait_partners=float(context.run_config.get("omniguard-wait-partners", 600.0)))
 
     return app
 
