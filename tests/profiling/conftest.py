@@ -36,3 +36,12 @@ def partner_factory(tmp_path):
 def small_frames():
     """Three partners of 300 synthetic customers each."""
     return datasets.retail_customers(datasets.RetailPlan(partners=3, customers=300, seed=11))
+
+
+@pytest.fixture
+def task_identity(monkeypatch):
+    """Lets tests build Flower messages outside a running ClientApp or ServerApp."""
+    from flwr.supercore.task_identity import TaskIdentity
+
+    for attr, value in (("_run_id", 1), ("_node_id", 0), ("_task_id", 1)):
+        monkeypatch.setattr(TaskIdentity, attr, value)

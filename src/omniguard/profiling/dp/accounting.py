@@ -41,10 +41,7 @@ class PrivacyGuarantee:
     accountant: str = "dp-accounting PLD (RDP cross-check)"
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        out["epsilon"] = round(self.epsilon, 4)
-        out["epsilon_rdp"] = round(self.epsilon_rdp, 4)
-        return out
+        return asdict(self)
 
     def line(self) -> str:
         return (f"epsilon {self.epsilon:.3g} at delta {self.delta:g} per {self.unit.split(' (')[0]} "

@@ -105,8 +105,8 @@ def check_policy(ws: Any, spec: JobSpec) -> None:
         if f.category not in purpose.categories:
             raise _deny(ws, spec, f"column {f.column!r}: category {f.category!r} is not allowed for {purpose.id!r}")
         if grade > purpose.max_grade:
-            raise _deny(ws, spec, f"column {f.column!r}: grade {grade.value} is above {purpose.id!r}'s "
-                                  f"maximum {purpose.max_grade.value}")
+            raise _deny(ws, spec, f"column {f.column!r}: grade {grade.value} is above the maximum grade "
+                                  f"{purpose.max_grade.value} of purpose {purpose.id!r}")
         if role.protection.for_grade(grade) != "clear":
             raise _deny(ws, spec, f"column {f.column!r}: grade {grade.value} is not available in clear "
                                   f"to role {PARTNER_ROLE!r}")
