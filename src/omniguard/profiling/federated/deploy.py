@@ -34,6 +34,7 @@ from omniguard.profiling.federated.simulation import JobFailed, finish, prepare
 
 BIN = Path(sys.executable).parent
 CONNECTION = "omniguard"
+REPLY_GRACE = 120.0  # seconds a partner waits, model in hand, for the coordinator to finish
 StateCallback = Callable[[str, dict[str, Any]], None]
 
 
@@ -127,11 +128,12 @@ class Processes:
         return sorted(pid for pid in tree if alive(pid))
 
 
-def _health(port: int, tls: TlsFiles | None) -> bool:
-    scheme = "https" if tls else "http"
-    ctx = ssl.create_default_context(cafile=str(tls.ca)) if tls else None
+def _health(address: str, ca: Path | None) -> bool:
+    """True when the SuperLink at ``host:port`` answers its health check."""
+    scheme = "https" if ca else "http"
+    ctx = ssl.create_default_context(cafile=str(ca)) if ca else None
     try:
-        with urllib.request.urlopen(f"{scheme}://127.0.0.1:{port}/health", timeout=2, context=ctx) as r:
+        with urllib.request.urlopen(f"{scheme}://{address}/health", timeout=2, context=ctx) as r:
             return r.status == 200
     except OSError:
         return False
@@ -229,7 +231,7 @@ def serve(ws: Any, spec_path: str | Path, options: ServeOptions, *, on_state: St
     state = on_state or (lambda _s, _i: None)
     try:
         link = procs.start(args, env, log)
-        _wait("SuperLink", lambda: _health(port, options.tls), link, 60, log)
+        _wait("SuperLink", lambda: _health(f"127.0.0.1:{port}", options.tls.ca if options.tls else None), link, 60, log)
         _register(options.node_public_keys, env)
         jobs.set_status(folder, "waiting-for-partners", address=f"{options.host}:{port}", tls=bool(options.tls),
                         node_auth=bool(options.node_public_keys))
@@ -317,25 +319,18 @@ def join(ws: Any, spec_path: str | Path, data_path: str | Path, *, partner: str,
         node = procs.start(args, flower_env(home), log)
         _wait(f"job {approval.job_id}", lambda: jobs.read_json(folder / jobs.STATUS).get("state") == "model-received",
               node, options.timeout, log)
-        # The ClientApp has the model; give the SuperNode time to deliver its reply before stopping it.
+        # The ClientApp has the model. Stopping the SuperNode now would make the SuperLink drop the
+        # reply the coordinator has not collected yet, so wait until the coordinator closes the
+        # SuperLink at the end of its run (or a grace period passes).
         with suppress(JobFailed):
-            _wait("reply", lambda: _reply_sent(log), node, REPLY_GRACE, log)
+            _wait("coordinator", lambda: not _health(options.superlink, options.root_certificates), node,
+                  REPLY_GRACE, log)
     finally:
         procs.stop()
         summary = settle(ws, approval.job_id)
     status = jobs.read_json(folder / jobs.STATUS)
     return {"job": approval.job_id, "partner": partner, "rows": approval.rows, "model": str(folder / "model.json"),
             "local_metrics": status.get("local_metrics"), **summary}
-
-
-REPLY_GRACE = 60.0
-
-
-def _reply_sent(log: Path) -> bool:
-    """True once the SuperNode logged the delivery of its reply to the model message."""
-    text = log.read_text(encoding="utf-8", errors="replace")
-    at = text.rfind("Sending: evaluate message")
-    return at >= 0 and "Sent successfully" in text[at:]
 
 
 def terminate_on_sigterm() -> None:
