@@ -82,3 +82,13 @@ def test_join_refuses_a_job_its_policy_forbids_before_starting_anything(partner_
     assert r.exit_code == 1 and "refused" in r.stderr
     assert not (ws.root / "federation" / "job-1" / "partner" / "flwr").exists()
     assert ws.ledger.entries() == []
+
+
+def test_simulate_needs_one_site_per_partner(workspace, cli, tmp_path):
+    spec = write_spec(tmp_path)
+    data = tmp_path / "x.csv"
+    data.write_text("member_id\nA\n")
+    r = cli(f"federation simulate {spec} --partner brand {workspace.root} {data} -w {workspace.root}")
+    assert r.exit_code == 2 and "one site per partner (brand, retailer)" in r.stderr
+    r = cli(f"federation simulate {spec} --partner brand {workspace.root} {tmp_path / 'none.csv'} -w {workspace.root}")
+    assert r.exit_code == 2 and "none.csv: file not found" in r.stderr

@@ -1,5 +1,5 @@
-"""A whole job in Flower's simulation engine (Ray) through `omniguard federation simulate`: the
-Flower apps give the same model as the in-process loop, and every party audits its steps."""
+"""A whole job in Flower's simulation engine (Ray): the Flower apps give the same model as the
+in-process loop for the same seeds and no noise, and every party audits its steps."""
 
 from __future__ import annotations
 
@@ -12,26 +12,26 @@ from profiling_helpers import needs_consent, withdraw, write_spec
 from omniguard.profiling import models
 from omniguard.profiling.federated.model import verify_model
 from omniguard.profiling.federated.partner import load_partner_data, sgd_config
+from omniguard.profiling.federated.simulation import Site, simulate
 from omniguard.profiling.federated.spec import load_spec
 
 pytestmark = [pytest.mark.federation, needs_consent]
 
 
-def test_simulated_job_matches_the_in_process_loop(partner_factory, small_frames, cli, tmp_path):
+def test_simulated_job_matches_the_in_process_loop(partner_factory, small_frames, tmp_path):
     coordinator, _ = partner_factory("coordinator", small_frames[2].iloc[:5], consent=False, budget=None)
     sites = []
     for name, frame in zip(("brand", "retailer"), small_frames[:2], strict=True):
         ws, data = partner_factory(name, frame)
         withdraw(ws, frame["member_id"].iloc[:7])
         sites.append((name, ws, data))
-    # Full-batch steps (batch > rows) and no noise: training is deterministic, so the Flower run and
-    # the in-process loop must agree although each partner draws its own OS entropy.
+    # Poisson-sampled minibatches drawn from each partner's own seed (tests only: real partners use
+    # OS entropy, so that the coordinator never knows their noise), and no DP noise.
     spec_path = write_spec(tmp_path, rounds=2, privacy='mode = "none"',
-                           extra="\n[propensity]\nbatch_size = 100000\nlocal_epochs = 3\nlearning_rate = 1.0\n")
-    parts = " ".join(f"--partner {n} {ws.root} {d}" for n, ws, d in sites)
-    r = cli(f"federation simulate {spec_path} {parts} --allow-no-dp -w {coordinator.root} --json")
-    assert r.exit_code == 0, r.stderr
-    report = r.json()
+                           extra="\n[propensity]\nbatch_size = 32\nlocal_epochs = 2\nlearning_rate = 1.0\n")
+    seeds = [11, 12]
+    report = simulate(coordinator, spec_path, [Site(n, str(ws.root), str(d), seed=s)
+                                               for (n, ws, d), s in zip(sites, seeds, strict=True)], allow_no_dp=True)
     assert report["rounds"] == 2 and [p["rows"] for p in report["partners"]] == [293, 293]
     assert all(p["received_model"] and 0 <= p["metrics"]["auc"] <= 1 for p in report["partners"])
     assert report["bytes_sent"] > 0 and report["bytes_received"] > 0 and report["privacy"]["mode"] == "none"
@@ -41,7 +41,10 @@ def test_simulated_job_matches_the_in_process_loop(partner_factory, small_frames
     flower = np.asarray(verify_model(doc, coordinator.signer.public_key)["weights"])
     data = [load_partner_data(ws, spec, d, dataset=d.name) for _, ws, d in sites]
     local = models.train_federated_propensity([(p.X, p.y) for p in data], [sgd_config(spec, 0.0)] * 2, 2,
-                                              seeds=[None, None])
+                                              seeds=seeds)
+    other = models.train_federated_propensity([(p.X, p.y) for p in data], [sgd_config(spec, 0.0)] * 2, 2,
+                                              seeds=[11, 13])
+    assert not np.allclose(flower, other)  # the seeds matter, so the equality below is not luck
     assert np.allclose(flower, local, rtol=0, atol=1e-12)
 
     for _name, ws, _ in sites:

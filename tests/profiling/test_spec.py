@@ -32,6 +32,7 @@ def test_a_valid_spec_parses_with_defaults():
     (lambda t: t.replace("share_metrics = true", "share_metric = true"), "unknown key 'share_metric'"),
     (lambda t: t.replace('column = "recency_days"', 'column = "member_id"'), "subject id must not be a feature"),
     (lambda t: t + "\n[[[", "not valid TOML"),
+    (lambda t: t.replace("share_metrics = true", "share_metrics = true\nsecure = true"), r"SecAgg\+\) is not supported"),
 ])
 def test_invalid_specs_name_the_key(change, message):
     with pytest.raises(InputError, match=message) as e:

@@ -68,6 +68,9 @@ class RetailPlan:
     segments: int = 5
     seed: int = 7
     label_shift: float = 0.8  # spread of per-partner base rates (log-odds)
+    extra_features: int = 0  # more category-share columns that follow the segment but not the label
+    base_logit: float = -2.6  # log-odds of buying for an average customer
+    signal: float = 2.0  # strength of the planted propensity
 
 
 def retail_customers(plan: RetailPlan) -> list[pd.DataFrame]:
@@ -82,18 +85,23 @@ def retail_customers(plan: RetailPlan) -> list[pd.DataFrame]:
     spread = rng.uniform(0.05, 0.12, size=(plan.segments, d))
     # Planted propensity: recent, frequent, high-spend, beauty-leaning customers in bigger cities.
     coef = np.array([-2.0, 1.5, 1.2, 1.0, -0.3, 0.2, 0.4, -0.8])
+    extra_centres = rng.uniform(0.0, 1.0, size=(plan.segments, plan.extra_features))
     frames = []
     for p in range(plan.partners):
         mix = rng.dirichlet(np.full(plan.segments, 1.5))
         seg = rng.choice(plan.segments, size=plan.customers, p=mix)
         unit = np.clip(centres[seg] + spread[seg] * rng.standard_normal((plan.customers, d)), 0.0, 1.0)
-        base = -2.6 + plan.label_shift * rng.standard_normal()
-        logit = base + (unit - 0.5) @ coef * 2.0
+        base = plan.base_logit + plan.label_shift * rng.standard_normal()
+        logit = base + (unit - 0.5) @ coef * plan.signal
         bought = (rng.random(plan.customers) < 1.0 / (1.0 + np.exp(-logit))).astype(np.int8)
         values = lower + unit * (upper - lower)
         frame = pd.DataFrame(values, columns=list(RETAIL_FEATURES))
         for col in ("frequency_90d", "age_band", "city_tier", "recency_days"):
             frame[col] = np.round(frame[col]).astype(np.int64)
+        if plan.extra_features:
+            extra = np.clip(extra_centres[seg] + 0.1 * rng.standard_normal((plan.customers, plan.extra_features)), 0, 1)
+            for j in range(plan.extra_features):
+                frame[f"share_cat_{j:02d}"] = np.round(extra[:, j], 3)
         frame.insert(0, "member_id", [f"P{p}-{i:07d}" for i in range(plan.customers)])
         frame["segment"] = seg
         frame[RETAIL_LABEL] = bought

@@ -165,3 +165,34 @@ def _confidence(released: pd.DataFrame, summary: pd.DataFrame, by: list[str], su
         out[f"mean_{b.column}_ci_low"] = np.where(usable, np.clip(corners.min(axis=0), b.lower, b.upper), b.lower)
         out[f"mean_{b.column}_ci_high"] = np.where(usable, np.clip(corners.max(axis=0), b.lower, b.upper), b.upper)
     return out.sort_values(by).reset_index(drop=True), mechanisms, threshold
+
+
+def render_html(release: SegmentRelease, title: str) -> str:
+    """A one-page report of a release: the table with its intervals and the privacy terms."""
+    import html
+
+    d = release.to_dict()
+    cols = list(release.table.columns)
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in cols)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(_cell(v))}</td>" for v in row) + "</tr>"
+                   for row in release.table.itertuples(index=False))
+    keys = ("public segment keys (every listed segment is shown)" if d["keys_public"] else
+            f"private segment keys: segments below a noisy count of {d['threshold']} are suppressed")
+    mech = "".join(f"<li>{html.escape(m['aggregate'])} of {html.escape(m['column'])}: {html.escape(m['distribution'])}, "
+                   f"scale {m['scale']:.4g}, ±{m['accuracy']:.4g} at {int(d['confidence'] * 100)}%</li>"
+                   for m in d["mechanisms"])
+    return (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+            "<style>body{font-family:system-ui,sans-serif;margin:2em}table{border-collapse:collapse}"
+            "th,td{border:1px solid #ccc;padding:.3em .6em}</style></head><body>"
+            f"<h1>{html.escape(title)}</h1><p><strong>ε = {d['epsilon']:g}, δ = {d['delta']:g} per "
+            f"{html.escape(d['unit'])}</strong> (release {html.escape(d['release'])}, dataset "
+            f"{html.escape(d['dataset'])}); {html.escape(keys)}; budget left ε = {d['remaining_epsilon']:.4g}.</p>"
+            f"<table><tr>{head}</tr>{body}</table><ul>{mech}</ul>"
+            "<p>Intervals: value ± OpenDP's accuracy; a mean's interval combines its sum and count intervals "
+            "(coverage at least 1 − 2α).</p></body></html>\n")
+
+
+def _cell(v: Any) -> str:
+    if isinstance(v, float):
+        return "–" if v != v else f"{v:.4g}"
+    return str(v)

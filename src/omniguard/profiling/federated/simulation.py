@@ -9,6 +9,7 @@ report once the ServerApp is done.
 from __future__ import annotations
 
 import logging
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +20,7 @@ from omniguard.profiling.federated import jobs
 from omniguard.profiling.federated.partner import approve, settle
 from omniguard.profiling.federated.report import build_report, write_report
 from omniguard.profiling.federated.server_app import OUTCOME, make_server_app
-from omniguard.profiling.federated.spec import JobSpec
+from omniguard.profiling.federated.spec import JobSpec, load_spec
 
 
 @dataclass(frozen=True)
@@ -70,8 +71,10 @@ def finish(ws: Any, spec: JobSpec, folder: Path, *, engine: str, wall_seconds: f
 
 
 def quiet_flower() -> None:
-    """Flower logs every round at INFO on stderr; the CLI has its own output."""
-    logging.getLogger("flwr").setLevel(logging.WARNING)
+    """Flower logs every round on stderr and Ray warns about a future default; the CLI has its
+    own output and the job report."""
+    logging.getLogger("flwr").setLevel(logging.ERROR)
+    os.environ.setdefault("RAY_ACCEL_ENV_VAR_OVERRIDE_ON_ZERO", "0")
 
 
 def simulate(ws: Any, spec_path: str | Path, sites: list[Site], *, allow_no_dp: bool = False,
@@ -81,10 +84,10 @@ def simulate(ws: Any, spec_path: str | Path, sites: list[Site], *, allow_no_dp: 
     from omniguard.profiling.federated.client_app import make_client_app
     from omniguard.workspace import Workspace
 
+    partners = load_spec(spec_path).partners
+    if sorted(s.partner for s in sites) != sorted(partners):
+        raise InputError(f"give exactly one site per partner ({', '.join(partners)})")
     spec, folder = prepare(ws, spec_path)
-    named = sorted(s.partner for s in sites)
-    if named != sorted(spec.partners):
-        raise InputError(f"job {spec.job_id}: give exactly one site per partner ({', '.join(spec.partners)})")
     by_partner = {s.partner: s for s in sites}
     ordered = [by_partner[p] for p in spec.partners]
     for site in ordered:

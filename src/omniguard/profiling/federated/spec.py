@@ -64,7 +64,7 @@ class JobSpec:
     description: str = ""
     # segments
     k: int = 5
-    init_spread: float = 0.1
+    init_spread: float = 0.2
     init_seed: int = 0
     # propensity
     local_epochs: float = 1.0
@@ -72,7 +72,6 @@ class JobSpec:
     learning_rate: float = 0.5
     l2: float = 1e-4
     # aggregation
-    secure_aggregation: bool = False
     min_partners: int = 2
     max_rows_per_partner: int = 10_000_000
     share_metrics: bool = False  # partners send local utility metrics of the final model (not DP)
@@ -230,6 +229,8 @@ def parse_spec(text: str, shown: str = "job spec") -> JobSpec:
     priv = r.table(doc, "privacy", required=False)
     agg = r.table(doc, "aggregation", required=False)
     privacy = _privacy(r, priv)
+    if r.get(agg, "aggregation", "secure", bool, False):
+        raise r.fail("[aggregation] secure", "secure aggregation (SecAgg+) is not supported yet; see docs/federation.md")
     key = r.get(coord, "coordinator", "public_key", str, "")
     if key and not re.fullmatch(r"sm2:04[0-9a-f]{128}", key):
         raise r.fail("[coordinator] public_key", "expected sm2:04 followed by 128 lowercase hex digits")
@@ -240,13 +241,12 @@ def parse_spec(text: str, shown: str = "job spec") -> JobSpec:
         coordinator=r.get(coord, "coordinator", "name", str, ""), coordinator_key=key,
         description=r.get(job, "job", "description", str, ""),
         k=r.get(seg, "segments", "k", int, 5, low=2, high=100),
-        init_spread=float(r.get(seg, "segments", "init_spread", (int, float), 0.1, low=0.0, high=1.0)),
+        init_spread=float(r.get(seg, "segments", "init_spread", (int, float), 0.2, low=0.0, high=1.0)),
         init_seed=r.get(seg, "segments", "init_seed", int, 0, low=0),
         local_epochs=float(r.get(prop, "propensity", "local_epochs", (int, float), 1.0, positive=True, high=100)),
         batch_size=r.get(prop, "propensity", "batch_size", int, 64, low=1),
         learning_rate=float(r.get(prop, "propensity", "learning_rate", (int, float), 0.5, positive=True)),
         l2=float(r.get(prop, "propensity", "l2", (int, float), 1e-4, low=0.0)),
-        secure_aggregation=r.get(agg, "aggregation", "secure", bool, False),
         min_partners=r.get(agg, "aggregation", "min_partners", int, len(partners), low=1, high=len(partners)),
         max_rows_per_partner=r.get(agg, "aggregation", "max_rows_per_partner", int, 10_000_000, low=1),
         share_metrics=r.get(agg, "aggregation", "share_metrics", bool, False),
