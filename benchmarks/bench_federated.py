@@ -44,7 +44,7 @@ EPSILONS = (1.0, 3.0, 8.0)
 # Chosen by `--tune` on Caravan-shaped synthetic data (see RESULTS.md): best mean AUC over 3 worlds.
 PLAIN = dict(learning_rate=0.5, epochs=3, rounds=10, batch_size=64, clip=None)
 PRIVATE = {**PLAIN, "clip": 2.0}  # the same training budget for every arm; DP adds clipping and noise
-KMEANS = dict(k=5, rounds=5, spread=0.2)
+KMEANS = dict(k=5, rounds=5, spread=0.1, clip_factor=0.5)  # clip = clip_factor * sqrt(features)
 _Z: dict[tuple, float] = {}
 
 
@@ -127,14 +127,15 @@ def caravan_split(seed: int):
     return tr, te
 
 
-def synthetic_split(seed: int, partners: int, customers: int, **plan):
-    frames = datasets.retail_customers(datasets.RetailPlan(partners=partners, customers=customers, seed=seed, **plan))
+def synthetic_split(world: int, seed: int, partners: int, customers: int, **plan):
+    """The synthetic world ``world`` (customers, segments, propensity), split 70/30 by ``seed``."""
+    frames = datasets.retail_customers(datasets.RetailPlan(partners=partners, customers=customers, seed=world, **plan))
     cols = [c for c in frames[0].columns if c not in ("member_id", "segment", datasets.RETAIL_LABEL)]
     bounds = {**datasets.RETAIL_FEATURES, **{c: (0.0, 1.0) for c in cols if c.startswith("share_cat_")}}
     lo = np.array([bounds[c][0] for c in cols])
     hi = np.array([bounds[c][1] for c in cols])
-    rng = np.random.default_rng(seed + 1)
-    tr, te, segs = [], [], []
+    rng = np.random.default_rng([world, seed])
+    tr, te = [], []
     for f in frames:
         X = models.scale_to_box(f[cols].to_numpy(float), lo, hi)
         y = f[datasets.RETAIL_LABEL].to_numpy(float)
@@ -142,8 +143,7 @@ def synthetic_split(seed: int, partners: int, customers: int, **plan):
         cut = round(0.7 * len(X))
         tr.append((X[idx[:cut]], y[idx[:cut]]))
         te.append((X[idx[cut:]], y[idx[cut:]]))
-        segs.append(f["segment"].to_numpy()[idx[:cut]])
-    return tr, te, segs
+    return tr, te
 
 
 CARAVAN_LIKE = dict(extra_features=77, base_logit=-3.8, signal=1.0, label_shift=0.5)
@@ -228,7 +228,7 @@ def kmeans_ari(tr_for_seed, seeds: int, label: str) -> list[str]:
         pooled = np.vstack(parts)
         central = KMeans(KMEANS["k"], n_init=10, random_state=seed).fit(pooled)
         ref = central.labels_
-        clip = math.sqrt(pooled.shape[1])
+        clip = KMEANS["clip_factor"] * math.sqrt(pooled.shape[1])
         for eps in (None, *EPSILONS):
             z = 0.0 if eps is None else accounting.calibrate_noise(
                 eps, DELTA, lambda s: accounting.gaussian_event(s, KMEANS["rounds"] + 1))
@@ -366,7 +366,7 @@ def tune() -> None:
     """Grid search on Caravan-shaped synthetic worlds (3 seeds). Every arm trains with the same
     budget (learning rate, epochs, rounds, batch), chosen by the mean AUC of the plain and the DP
     (ε=3) federated arms; the clipping norm is chosen for the DP arm at that budget."""
-    worlds = [synthetic_split(100 + s, 5, 1100, **CARAVAN_LIKE)[:2] for s in range(3)]
+    worlds = [synthetic_split(100 + s, s, 5, 1100, **CARAVAN_LIKE) for s in range(3)]
 
     def auc(hp: dict, eps: float | None) -> float:
         out = []
@@ -385,18 +385,20 @@ def tune() -> None:
     print(f"best shared budget: {best[3]}, DP clip {best[4]}: plain AUC {best[1]:.4f}, DP eps=3 AUC {best[2]:.4f}")
     from sklearn.cluster import KMeans
 
-    kworlds = [np.vstack([t[0] for t in synthetic_split(200 + s, 5, 2000)[0]]) for s in range(3)]
+    kworlds = [np.vstack([t[0] for t in synthetic_split(200 + s, s, 5, 2000, **plan)[0]])
+               for s in range(2) for plan in ({}, CARAVAN_LIKE)]  # both shapes: 8 and 85 features
     parts = [np.array_split(w, 5) for w in kworlds]
     refs = [KMeans(5, n_init=10, random_state=s).fit(w).labels_ for s, w in enumerate(kworlds)]
     scores = []
-    for rounds, spread in itertools.product([5, 10, 20], [0.05, 0.1, 0.2, 0.3]):
+    for rounds, spread, factor in itertools.product([5, 10, 20], [0.1, 0.2, 0.3], [0.25, 0.5, 1.0]):
         z = accounting.calibrate_noise(3.0, DELTA, lambda s, r=rounds: accounting.gaussian_event(s, r + 1))
         ari = [metrics.adjusted_rand_index(ref, models.assign(w, models.train_federated_kmeans(
-            p, 5, rounds, clip=math.sqrt(w.shape[1]), noise_multipliers=[z] * 5, seeds=[s] * 5, init_seed=s, spread=spread)))
-            for s, (w, p, ref) in enumerate(zip(kworlds, parts, refs, strict=True))]
-        scores.append((float(np.mean(ari)), rounds, spread))
+            p, 5, rounds, clip=factor * math.sqrt(w.shape[1]), noise_multipliers=[z] * 5, seeds=[s] * 5, init_seed=s,
+            spread=spread))) for s, (w, p, ref) in enumerate(zip(kworlds, parts, refs, strict=True))]
+        scores.append((float(np.mean(ari)), rounds, spread, factor))
     best = max(scores)
-    print(f"best k-means at DP eps=3: mean ARI {best[0]:.3f} with rounds={best[1]}, spread={best[2]}")
+    print(f"best k-means at DP eps=3: mean ARI {best[0]:.3f} with rounds={best[1]}, spread={best[2]}, "
+          f"clip_factor={best[3]}")
 
 
 def main() -> None:
@@ -419,18 +421,14 @@ def main() -> None:
     if "caravan" in only:
         r = propensity(lambda s: caravan_split(s), args.seeds, "caravan")
         out += report_propensity(r, "Propensity on CoIL-2000 Caravan: 5 partners by customer main type")
+    few = max(3, args.seeds // 2)  # the 100,000-customer runs take about a minute a seed
     if "scale" in only:
-        seeds = max(3, args.seeds // 3)
-
-        def split(s):
-            tr, te, _ = synthetic_split(1000 + s, 10, 10_000)
-            return tr, te
-
-        r = propensity(split, seeds, "scale")
-        out += report_propensity(r, f"Propensity at scale: synthetic retail, 10 partners x 10,000 customers ({seeds} seeds)")
+        r = propensity(lambda s: synthetic_split(1000, s, 10, 10_000), few, "scale")
+        out += report_propensity(r, f"Propensity at scale: synthetic retail, 10 partners x 10,000 customers "
+                                    f"(one generated world, {few} splits)")
     if "kmeans" in only:
-        out += kmeans_ari(lambda s: [t[0] for t in synthetic_split(2000 + s, 10, 10_000)[0]], max(3, args.seeds // 3),
-                          "synthetic retail, 10 partners x 10,000 customers, k = 5")
+        out += kmeans_ari(lambda s: [t[0] for t in synthetic_split(2000, s, 10, 10_000)[0]], few,
+                          f"synthetic retail, 10 partners x 10,000 customers, k = 5 (one world, {few} seeds)")
         out += kmeans_ari(lambda s: [t[0] for t in caravan_split(s)[0]], args.seeds, "Caravan, 5 partners, k = 5")
     if "timing" in only:
         out += timing(args.timing_reps)

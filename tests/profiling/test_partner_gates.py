@@ -92,7 +92,7 @@ def test_budget_is_charged_at_approval_and_overspending_refused(partner_factory,
 
 @needs_consent
 def test_a_subject_who_withdrew_is_in_no_training_data(partner_factory, small_frames, tmp_path):
-    spec_path = write_spec(tmp_path, partners=("brand", "retailer", "mall"))
+    spec_path = write_spec(tmp_path, partners=("brand", "retailer", "mall"), privacy="noise_multiplier = 1.5")
     expected = {}
     for name, frame in zip(("brand", "retailer", "mall"), small_frames, strict=True):
         ws, data = partner_factory(name, frame)

@@ -22,8 +22,10 @@ def customers():
 
 def test_private_keys_suppress_rare_segments_and_intervals_cover(workspace, customers):
     workspace.ledger.set_budget("crm", 2.0, 1e-5)
+    # 1 - 1e-6 intervals: OpenDP's noise cannot be seeded, so the coverage checks below must fail
+    # with negligible probability (about 1e-5 for the whole test), not 1 in 4 as with 95% intervals.
     r = release_segments(workspace, customers, by=["segment"], epsilon=1.0, delta=1e-6, dataset="crm",
-                         sums=[Bounded("spend", 0, 3000)], means=[Bounded("spend", 0, 3000)])
+                         sums=[Bounded("spend", 0, 3000)], means=[Bounded("spend", 0, 3000)], alpha=1e-6)
     t = r.table.set_index("segment")
     assert set(t.index) == {"gold", "silver", "bronze"}  # 8 customers is below the threshold
     assert r.threshold is not None and r.threshold > 8 and not r.keys_public
@@ -31,7 +33,7 @@ def test_private_keys_suppress_rare_segments_and_intervals_cover(workspace, cust
     for seg in t.index:
         assert t.loc[seg, "count_ci_low"] <= truth.size()[seg] <= t.loc[seg, "count_ci_high"]
         assert t.loc[seg, "mean_spend_ci_low"] <= truth.mean()[seg] <= t.loc[seg, "mean_spend_ci_high"]
-        assert abs(t.loc[seg, "sum_spend"] - truth.sum()[seg]) <= 3 * (t.loc[seg, "sum_spend_ci_high"] - t.loc[seg, "sum_spend"])
+        assert t.loc[seg, "sum_spend_ci_low"] <= truth.sum()[seg] <= t.loc[seg, "sum_spend_ci_high"]
     assert workspace.ledger.state("crm").spent_epsilon == pytest.approx(1.0)
     event = next(workspace.audit.query(action="dp.release"))
     assert event["details"]["epsilon"] == 1.0 and event["details"]["segments_released"] == 3
