@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import pytest
-from profiling_helpers import grant
 
 from omniguard.profiling import datasets
+
+# Test modules import the shared helpers as a plain module, also under --import-mode=importlib.
+sys.path.insert(0, str(Path(__file__).parent))
 
 
 @pytest.fixture
 def partner_factory(tmp_path):
     """``make(name, frame, consent=True, budget=(10, 1e-4))`` -> (workspace, data path)."""
+    from profiling_helpers import grant
+
     from omniguard.workspace import Workspace
 
     opened = []
