@@ -18,7 +18,9 @@ demo: $(STAMP)
 	$(BIN)/omniguard demo
 
 # pytest exits 5 when it collects no tests; that is not a failure of the suite.
+# The report tests need headless Chromium: scripts/ensure-chromium.sh installs Debian's when missing.
 test: $(STAMP)
+	@bash scripts/ensure-chromium.sh
 	$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then exit 0; fi; exit $$rc
 
 test-fast: $(STAMP)

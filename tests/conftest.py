@@ -107,3 +107,34 @@ def cli():
         return CliResult(r.exit_code, r.stdout, r.stderr)
 
     return run
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    """Render an HTML file in headless Chromium; returns the DOM after scripts ran.
+
+    Debian's chromium is installed by `make test` (scripts/ensure-chromium.sh) when missing; this
+    fixture runs the same script, and fails (never skips) if Chromium cannot be had."""
+    import shutil
+    import subprocess
+    import tempfile
+
+    if shutil.which("chromium") is None:
+        script = Path(__file__).resolve().parent.parent / "scripts" / "ensure-chromium.sh"
+        r = subprocess.run(["bash", str(script)], capture_output=True, text=True)
+        if r.returncode != 0 or shutil.which("chromium") is None:
+            pytest.fail(f"headless Chromium unavailable: {r.stderr.strip()[-300:]}")
+
+    def render(path: Path) -> str:
+        with tempfile.TemporaryDirectory() as profile:
+            r = subprocess.run(
+                ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 f"--user-data-dir={profile}", "--virtual-time-budget=3000", "--dump-dom",
+                 Path(path).resolve().as_uri()],
+                capture_output=True, text=True, timeout=90,
+            )
+        assert r.returncode == 0, r.stderr[-500:]
+        return r.stdout
+
+    return render

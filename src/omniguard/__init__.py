@@ -6,7 +6,7 @@ differential privacy, and a tamper-evident audit log of every data access.
 
 __version__ = "0.1.0"
 
-from omniguard.errors import (  # noqa: E402
+from omniguard.errors import (
     AccessDenied,
     ConfigError,
     InputError,
@@ -19,7 +19,7 @@ from omniguard.errors import (  # noqa: E402
     WorkspaceExists,
     WorkspaceNotFound,
 )
-from omniguard.workspace import Workspace, open_workspace  # noqa: E402
+from omniguard.workspace import Workspace, open_workspace
 
 __all__ = [
     "AccessDenied",

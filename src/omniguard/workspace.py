@@ -32,6 +32,7 @@ _COMPONENTS: dict[str, tuple[str, str]] = {
     "keyring": ("omniguard.crypto.keyring", "Keyring"),
     "inventory": ("omniguard.classify.inventory", "Inventory"),
     "ledger": ("omniguard.profiling.dp.ledger", "BudgetLedger"),
+    "guard": ("omniguard.guard", "Guard"),
 }
 
 

@@ -16,8 +16,12 @@ GENESIS = bytes(32)
 FORMAT_VERSION = 1
 
 
+# One encoder for every event: json.dumps() with non-default options builds a new one per call.
+_ENCODER = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
 def canonical(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode()
+    return _ENCODER.encode(event).encode()
 
 
 def link(prev_hash: bytes, body: bytes) -> bytes:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, func, select
 
 from omniguard.audit.chain import FORMAT_VERSION, GENESIS, canonical, link
+from omniguard.audit.digest import set_bytes
 from omniguard.audit.tables import audit_checkpoints, audit_events
 from omniguard.config import iso_utc
 from omniguard.crypto.sm3 import hmac_sm3
@@ -77,10 +78,10 @@ class AuditLog:
 
     def subjects_digest(self, subject_ids: Iterable[Any]) -> tuple[int, str]:
         """(count of distinct subjects, keyed digest of the set). Order and duplicates do not
-        change the digest, so two parties can compare snapshots without exchanging ids."""
-        ids = _unique_sorted(subject_ids)
-        data = b"set\0" + "\n".join(ids).encode()
-        return len(ids), "d:" + hmac_sm3(self._digest_key, data).hex()[:32]
+        change the digest: the workspace can later show that a given list of ids is exactly the set
+        an event touched, while the log itself never holds an id."""
+        n, data = set_bytes(subject_ids)
+        return n, "d:" + hmac_sm3(self._digest_key, b"set\0" + data).hex()[:32]
 
     # --- building events ---------------------------------------------------------------------
 
@@ -291,21 +292,13 @@ def _json_text(dialect: str, path: str) -> str:
     return "(body::jsonb)" + "".join(f"->'{p}'" for p in parts[:-1]) + f"->>'{parts[-1]}'"
 
 
-def _unique_sorted(ids: Iterable[Any]) -> list[str]:
-    try:
-        import numpy as np
-        import pandas as pd
-
-        if isinstance(ids, pd.Series | pd.Index | np.ndarray):
-            arr = pd.Series(ids).dropna().astype(str).unique()
-            return sorted(arr.tolist())
-    except ImportError:  # pragma: no cover
-        pass
-    return sorted({str(i) for i in ids if i is not None})
+_SCALARS = (str, int, bool, type(None))
 
 
 def _plain(value: Any, depth: int = 0) -> Any:
     """Details hold small plain values only."""
+    if depth == 0 and isinstance(value, dict) and all(type(v) in _SCALARS for v in value.values()):
+        return {str(k): v for k, v in value.items()}  # the common case: a flat mapping of counts and ids
     if depth > 4:
         raise InputError("audit details nest too deeply")
     if isinstance(value, Mapping):

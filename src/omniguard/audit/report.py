@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import collections
-import html
 from collections.abc import Iterable
 from typing import Any
-
-from omniguard.config import iso_utc
 
 
 def summarise(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
@@ -42,51 +39,58 @@ def summarise(events: Iterable[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-_CSS = """
-body{font-family:system-ui,-apple-system,"PingFang SC","Microsoft YaHei",sans-serif;margin:2rem;color:#1f2933}
-h1{font-size:1.4rem}h2{font-size:1.1rem;margin-top:2rem}
-table{border-collapse:collapse;font-size:.9rem}td,th{border-bottom:1px solid #e4e7eb;padding:.3rem .6rem;text-align:left}
-th{background:#f5f7fa}.bar{background:#3e7bfa;height:.8rem;display:inline-block}.deny{background:#d64545}
-.muted{color:#7b8794;font-size:.85rem}
-"""
+_TEXT = {
+    "title": {"en": "Audit report", "zh": "审计报告"},
+    "chain": {"en": "Chain integrity", "zh": "日志链完整性"},
+    "intact": {"en": "intact", "zh": "完整"},
+    "damaged": {"en": "DAMAGED", "zh": "已被篡改"},
+    "per_day": {"en": "Events and denials per day", "zh": "每日事件与拒绝"},
+    "who": {"en": "Who accessed, in which role, for which purpose", "zh": "访问者、角色与目的"},
+    "actions": {"en": "Actions", "zh": "操作"},
+    "denials": {"en": "Denials", "zh": "拒绝记录"},
+    "decrypts": {"en": "Decrypts", "zh": "解密记录"},
+    "allowed": {"en": "allowed and other", "zh": "允许及其他"},
+    "denied": {"en": "denied", "zh": "拒绝"},
+    "cols_ev": {"en": "seq|time (UTC)|actor|role|action|purpose|dataset|rows|reason",
+                "zh": "序号|时间 (UTC)|访问者|角色|操作|目的|数据集|行数|原因"},
+    "cols_who": {"en": "actor|role|purpose|events", "zh": "访问者|角色|目的|事件数"},
+    "cols_act": {"en": "action|events", "zh": "操作|事件数"},
+}
 
 
-def render_html(summary: dict[str, Any], *, title: str, verify: dict[str, Any] | None = None) -> str:
-    e = html.escape
-    peak = max((c for _, c in summary["per_day"]), default=1)
-    rows_day = "".join(
-        f"<tr><td>{e(d)}</td><td>{c}</td><td>{summary['denials_per_day'].get(d, 0)}</td>"
-        f"<td><span class='bar' style='width:{int(300 * c / peak)}px'></span>"
-        f"<span class='bar deny' style='width:{int(300 * summary['denials_per_day'].get(d, 0) / peak)}px'></span></td></tr>"
-        for d, c in summary["per_day"]
-    )
-    rows_who = "".join(
-        f"<tr><td>{e(r['actor'])}</td><td>{e(r['role'])}</td><td>{e(r['purpose'])}</td><td>{r['events']}</td></tr>"
-        for r in summary["by_actor_purpose"]
-    )
-    rows_action = "".join(f"<tr><td>{e(a)}</td><td>{c}</td></tr>" for a, c in summary["by_action"])
+def render_html(summary: dict[str, Any], *, title: str | None = None, verify: dict[str, Any] | None = None,
+                lang: str = "en") -> str:
+    from omniguard.reporting import Report
 
-    def ev_rows(evs: list[dict[str, Any]]) -> str:
-        return "".join(
-            f"<tr><td>{ev['seq']}</td><td>{e(ev['ts'])}</td><td>{e(ev['actor'])}</td><td>{e(ev.get('role', ''))}</td>"
-            f"<td>{e(ev['action'])}</td><td>{e(ev.get('purpose', ''))}</td>"
-            f"<td>{e(ev.get('resource', {}).get('dataset', ''))}</td><td>{ev.get('rows', '')}</td>"
-            f"<td>{e(ev.get('reason', ''))}</td></tr>"
-            for ev in evs
-        ) or "<tr><td colspan=9 class='muted'>none</td></tr>"
-
-    head = "<tr><th>seq</th><th>time (UTC)</th><th>actor</th><th>role</th><th>action</th><th>purpose</th><th>dataset</th><th>rows</th><th>reason</th></tr>"
-    integrity = ""
+    rep = Report(title or "", lang=lang, extra_text=_TEXT)
+    if not title:
+        rep.title = rep.t("title")
+    rep.paragraph(f"{summary['events']} {rep.t('events')}", muted=True)
     if verify is not None:
-        state = "intact" if verify["ok"] else f"DAMAGED: {e(verify['damage'][0]['kind'])} at seq {verify['damage'][0]['seq']}"
-        integrity = f"<p><b>Chain:</b> {state}; {verify['events']} events, {verify['checkpoints_checked']} checkpoints checked.</p>"
-    return f"""<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>
-<style>{_CSS}</style></head><body>
-<h1>{e(title)}</h1><p class="muted">Generated {iso_utc()} · {summary['events']} events</p>{integrity}
-<h2>Events per day</h2><table><tr><th>day</th><th>events</th><th>denials</th><th></th></tr>{rows_day}</table>
-<h2>Who accessed, in which role, for which purpose</h2><table><tr><th>actor</th><th>role</th><th>purpose</th><th>events</th></tr>{rows_who}</table>
-<h2>Actions</h2><table><tr><th>action</th><th>events</th></tr>{rows_action}</table>
-<h2>Denials</h2><table>{head}{ev_rows(summary['denials'])}</table>
-<h2>Decrypts</h2><table>{head}{ev_rows(summary['decrypts'])}</table>
-</body></html>
-"""
+        rep.heading(rep.t("chain"))
+        if verify["ok"]:
+            state = rep.t("intact")
+        else:
+            first = verify["damage"][0]
+            state = f"{rep.t('damaged')}: {first['kind']} @ seq {first['seq']}"
+        rep.kv({rep.t("chain"): state, "events": verify["events"], "checkpoints": verify["checkpoints_checked"]})
+    days = [d for d, _ in summary["per_day"]]
+    denied = [summary["denials_per_day"].get(d, 0) for d in days]
+    rep.heading(rep.t("per_day"))
+    rep.bar_chart(days, {rep.t("allowed"): [c - x for (_, c), x in zip(summary["per_day"], denied, strict=True)],
+                         rep.t("denied"): denied}, stacked=True, caption=rep.t("per_day"))
+    rep.heading(rep.t("who"))
+    rep.table(rep.t("cols_who").split("|"),
+              [[r["actor"], r["role"], r["purpose"], r["events"]] for r in summary["by_actor_purpose"]])
+    rep.heading(rep.t("actions"))
+    rep.table(rep.t("cols_act").split("|"), summary["by_action"])
+
+    def ev_rows(evs: list[dict[str, Any]]) -> list[list[Any]]:
+        return [[ev["seq"], ev["ts"][:19], ev["actor"], ev.get("role"), ev["action"], ev.get("purpose"),
+                 ev.get("resource", {}).get("dataset"), ev.get("rows"), ev.get("reason")] for ev in evs]
+
+    rep.heading(rep.t("denials"))
+    rep.table(rep.t("cols_ev").split("|"), ev_rows(summary["denials"]))
+    rep.heading(rep.t("decrypts"))
+    rep.table(rep.t("cols_ev").split("|"), ev_rows(summary["decrypts"]))
+    return rep.render()

@@ -145,8 +145,9 @@ def checkpoint_cmd(output) -> None:
 @audit_group.command("report")
 @_filters
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="HTML file to write.")
+@click.option("--lang", type=click.Choice(["en", "zh"]), default="en", show_default=True, help="Report language.")
 @common_options
-def report_cmd(actor, action, purpose, dataset, decision, since, until, output) -> None:
+def report_cmd(actor, action, purpose, dataset, decision, since, until, output, lang) -> None:
     """HTML report: accesses per day, who accessed what for which purpose, denials, decrypts."""
     from omniguard.audit.report import render_html, summarise
     from omniguard.fileio import atomic_write_text
@@ -155,7 +156,7 @@ def report_cmd(actor, action, purpose, dataset, decision, since, until, output) 
     summary = summarise(ws.audit.query(actor=actor, action=action, purpose=purpose, dataset=dataset,
                                        decision=decision, since=_time(since, "since"), until=_time(until, "until")))
     rep = ws.verify()
-    atomic_write_text(output, render_html(summary, title="omniguard audit report", verify=rep.to_dict()))
+    atomic_write_text(output, render_html(summary, verify=rep.to_dict(), lang=lang))
     ws.audit.record("audit.report", rows=summary["events"], details={"file": Path(output).name})
     emit({"events": summary["events"], "file": output, "chain_ok": rep.ok},
          lambda d: console.print(f"report of {d['events']} events written to {d['file']}"))

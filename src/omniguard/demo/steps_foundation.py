@@ -62,8 +62,7 @@ def audit_report(ctx: DemoContext) -> dict[str, Any]:
     from omniguard.fileio import atomic_write_text
 
     path = ctx.directory / "audit-report.html"
-    atomic_write_text(path, render_html(summarise(ctx.ws.audit.query()), title="omniguard demo: audit report",
-                                        verify=ctx.ws.verify().to_dict()))
+    atomic_write_text(path, render_html(summarise(ctx.ws.audit.query()), verify=ctx.ws.verify().to_dict()))
     ctx.reports["audit report"] = str(path)
     return {"report": str(path)}
 

@@ -8,7 +8,7 @@ silently ignored field.
 from __future__ import annotations
 
 import datetime as dt
-from enum import Enum
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints
@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraint
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,63}$")]
 
 
-class Grade(str, Enum):
+class Grade(StrEnum):
     """Four grades, ordered. "core" is the toolkit's top internal tier (credentials, card-security
     data, human-confirmed important data), not the state's 核心数据 designation."""
 
@@ -86,7 +86,7 @@ class Taxonomy(_Model):
 # --- purposes -----------------------------------------------------------------------------------
 
 
-class LegalBasis(str, Enum):
+class LegalBasis(StrEnum):
     """PIPL Art. 13 legal bases."""
 
     consent = "consent"  # 13(1)

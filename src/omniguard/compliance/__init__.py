@@ -1,0 +1,1 @@
+"""Compliance: executable PIPL checks, the personal-information impact assessment, reports."""

@@ -1,0 +1,1 @@
+"""Synthetic data with ground truth (retail customers), for the demo, tests and benchmarks."""
