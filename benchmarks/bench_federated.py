@@ -303,7 +303,7 @@ def _timing_setup(root: Path) -> dict:
     for name, f in zip(names, frames, strict=True):
         ws = Workspace.init(root / name, actor=f"bench@{name}")
         f.drop(columns=["segment"]).to_csv(root / f"{name}.csv", index=False)
-        ws.consent.grant(f["member_id"].tolist(), "joint_profiling", notice="joint-profiling-consent@1", separate=True)
+        datasets.record_consent(ws, f["member_id"], "joint_profiling")
         ws.ledger.set_budget(f"{name}.csv", 1000.0, 1.0e-2)
         ws.close()
     pki = loopback_pki(root / "pki")

@@ -2,26 +2,20 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
-
-import pytest
 
 from omniguard.profiling import datasets
 
 PURPOSE = "joint_profiling"
-HAS_CONSENT = importlib.util.find_spec("omniguard.consent") is not None
-needs_consent = pytest.mark.skipif(not HAS_CONSENT, reason="omniguard.consent (issue 3) is not merged yet")
 
 
 def grant(ws, subject_ids, purpose: str = PURPOSE) -> None:
-    """Record separate consent to ``purpose`` for every id (the consent registry's own API)."""
-    notice = next(n for n in ws.policy.notices if any(p.purpose == purpose for p in n.purposes))
-    ws.consent.grant(list(subject_ids), purpose, notice=f"{notice.id}@{notice.version}", separate=True)
+    """Record separate consent to ``purpose`` for every id (the consent registry's bulk import)."""
+    datasets.record_consent(ws, subject_ids, purpose, "grant")
 
 
 def withdraw(ws, subject_ids, purpose: str = PURPOSE) -> None:
-    ws.consent.withdraw(list(subject_ids), purpose)
+    datasets.record_consent(ws, subject_ids, purpose, "withdraw")
 
 
 def feature_block(features: dict[str, tuple[float, float]] | None = None, category: str = "transaction") -> str:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from profiling_helpers import feature_block, needs_consent, withdraw, write_spec
+from profiling_helpers import feature_block, withdraw, write_spec
 
 from omniguard.profiling.federated.model import model_body, save_model, sign_model
 from omniguard.profiling.federated.spec import load_spec
@@ -50,7 +50,6 @@ def test_pki_writes_private_keys_owner_only(workspace, cli, tmp_path):
     assert Path(d["node_public_keys"][0]).read_text().startswith("ecdsa-sha2-nistp384 ")
 
 
-@needs_consent
 def test_score_uses_a_verified_model_on_consenting_customers(partner_factory, small_frames, cli, tmp_path):
     ws, data = partner_factory("brand", small_frames[0])
     withdraw(ws, small_frames[0]["member_id"].iloc[:10])
@@ -73,7 +72,6 @@ def test_score_uses_a_verified_model_on_consenting_customers(partner_factory, sm
     assert event["rows"] == len(scores) and event["details"]["rows_without_consent"] == 10
 
 
-@needs_consent
 def test_join_refuses_a_job_its_policy_forbids_before_starting_anything(partner_factory, small_frames, cli, tmp_path):
     ws, data = partner_factory("brand", small_frames[0])
     spec = write_spec(tmp_path, features=feature_block({"card_cvv": (0, 999)}, "authentication"),

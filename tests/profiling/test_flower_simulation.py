@@ -7,7 +7,7 @@ import json
 
 import numpy as np
 import pytest
-from profiling_helpers import needs_consent, withdraw, write_spec
+from profiling_helpers import withdraw, write_spec
 
 from omniguard.profiling import models
 from omniguard.profiling.federated.model import verify_model
@@ -15,7 +15,7 @@ from omniguard.profiling.federated.partner import load_partner_data, sgd_config
 from omniguard.profiling.federated.simulation import Site, simulate
 from omniguard.profiling.federated.spec import load_spec
 
-pytestmark = [pytest.mark.federation, needs_consent]
+pytestmark = [pytest.mark.federation]
 
 
 def test_simulated_job_matches_the_in_process_loop(partner_factory, small_frames, tmp_path):

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import yaml
 from flwr.app import ArrayRecord, ConfigRecord, Message, MessageType, RecordDict
-from profiling_helpers import PURPOSE, feature_block, needs_consent, withdraw, write_spec
+from profiling_helpers import PURPOSE, feature_block, withdraw, write_spec
 
 from omniguard.errors import AccessDenied, InputError
 from omniguard.profiling.federated.partner import approve, check_policy, load_partner_data
@@ -79,18 +79,17 @@ def test_no_dp_needs_the_partners_consent_and_no_key_is_an_error(partner_factory
         approve(ws, write_spec(tmp_path, job_id="nokey"), data, partner="brand")
 
 
-@needs_consent
 def test_budget_is_charged_at_approval_and_overspending_refused(partner_factory, small_frames, tmp_path):
     ws, data = partner_factory("brand", small_frames[0], budget=(4.0, 1e-4))
-    a = approve(ws, write_spec(tmp_path, job_id="first"), data, partner="brand", coordinator_key=KEY)
-    assert a.privacy["epsilon"] <= 3.0 and a.ledger_entry is not None
+    fixed = "noise_multiplier = 1.3\ndelta = 1e-5"  # epsilon follows from the noise (about 2.7 here)
+    a = approve(ws, write_spec(tmp_path, job_id="first", privacy=fixed), data, partner="brand", coordinator_key=KEY)
+    assert 2.0 < a.privacy["epsilon"] <= 4.0 and a.ledger_entry is not None and a.noise_multiplier == 1.3
     assert ws.ledger.state(data.name).spent_epsilon == pytest.approx(a.privacy["epsilon"])
     with pytest.raises(AccessDenied, match="privacy budget"):
-        approve(ws, write_spec(tmp_path, job_id="second"), data, partner="brand", coordinator_key=KEY)
+        approve(ws, write_spec(tmp_path, job_id="second", privacy=fixed), data, partner="brand", coordinator_key=KEY)
     assert [e["ref"] for e in ws.ledger.entries()] == ["first"]
 
 
-@needs_consent
 def test_a_subject_who_withdrew_is_in_no_training_data(partner_factory, small_frames, tmp_path):
     spec_path = write_spec(tmp_path, partners=("brand", "retailer", "mall"), privacy="noise_multiplier = 1.5")
     expected = {}
@@ -111,7 +110,6 @@ def test_a_subject_who_withdrew_is_in_no_training_data(partner_factory, small_fr
         assert not any(i in str(e) for e in ws.audit.query() for i in leaving)  # never a raw id
 
 
-@needs_consent
 def test_bad_data_gives_one_line_errors_without_values(partner_factory, small_frames, tmp_path):
     frame = small_frames[0].copy()
     frame["monetary_90d"] = frame["monetary_90d"].astype(object)
@@ -134,7 +132,6 @@ def _train_message(spec, rnd, digest=None, params=None):
     return Message(RecordDict({"arrays": arrays, "config": cfg}), dst_node_id=7, message_type=MessageType.TRAIN)
 
 
-@needs_consent
 def test_client_app_trains_only_under_its_approval(partner_factory, small_frames, tmp_path, task_identity):
     from omniguard.profiling.federated.client_app import handle_train
 

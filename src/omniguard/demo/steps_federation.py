@@ -16,11 +16,6 @@ PURPOSE = "joint_profiling"
 PARTNERS = ("brand", "retailer")
 
 
-def _grant(ws: Any, ids: list[str]) -> None:
-    notice = next(n for n in ws.policy.notices if any(p.purpose == PURPOSE for p in n.purposes))
-    ws.consent.grant(ids, PURPOSE, notice=f"{notice.id}@{notice.version}", separate=True)
-
-
 def _spec(key: str, features: str) -> str:
     return f"""# A federated segmentation job between a brand and a retailer (omniguard job spec, format 1)
 [job]
@@ -65,8 +60,8 @@ def partners_and_data(ctx: DemoContext) -> dict[str, Any]:
         frame.drop(columns=["segment"]).to_csv(path, index=False)
         ids = frame["member_id"].tolist()
         consenting = ids[: int(len(ids) * 0.9)]  # one in ten never gave separate consent
-        _grant(ws, consenting)
-        ws.consent.withdraw(consenting[:25], PURPOSE)  # and some changed their mind before the job
+        datasets.record_consent(ws, consenting, PURPOSE, "grant")
+        datasets.record_consent(ws, consenting[:25], PURPOSE, "withdraw")  # some changed their mind
         ws.ledger.set_budget(path.name, 8.0, 1e-4)
         ctx.data[f"{name}_data"] = path
         out[name] = {"customers": len(ids), "consenting": len(consenting) - 25}

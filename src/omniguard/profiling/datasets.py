@@ -8,9 +8,13 @@ and a purchase propensity that depends on a few features.
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
+import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -107,3 +111,27 @@ def retail_customers(plan: RetailPlan) -> list[pd.DataFrame]:
         frame[RETAIL_LABEL] = bought
         frames.append(frame)
     return frames
+
+
+# --- consent for the synthetic customers ------------------------------------------------------------
+
+
+def record_consent(ws: Any, subject_ids: Iterable[str], purpose: str, action: str = "grant",
+                   *, channel: str = "app") -> int:
+    """Record one consent act (``grant`` or ``withdraw``) per subject through the registry's bulk
+    import, all in one transaction and one audit event; a grant is the separate consent of the
+    latest notice covering ``purpose``. Returns the number of events."""
+    import pandas as pd
+
+    ids = list(dict.fromkeys(str(i) for i in subject_ids))  # one act per subject
+    notice = max((n for n in ws.policy.notices if any(p.purpose == purpose for p in n.purposes)),
+                 key=lambda n: (n.published, n.version))
+    grant = action == "grant"
+    when = (dt.datetime.now(dt.UTC) - dt.timedelta(seconds=2 if grant else 1)).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    frame = pd.DataFrame({"subject_id": ids, "purpose": purpose, "action": action, "ts": when,
+                          "notice": f"{notice.id}@{notice.version}" if grant else "",
+                          "separate": "true" if grant else "false", "channel": channel})
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"{action}-{purpose}.csv"
+        frame.to_csv(path, index=False)
+        return ws.consent.import_file(path).imported

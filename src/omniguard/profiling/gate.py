@@ -11,12 +11,14 @@ from omniguard.errors import AccessDenied
 
 
 def consent_mask(ws: Any, subject_ids: np.ndarray, purpose: str) -> np.ndarray:
-    """``ws.consent.allowed(ids, purpose)`` as a boolean mask of the same length."""
+    """``ws.consent.allowed(ids, purpose)`` as a boolean mask of the same length. The registry's
+    own ``consent.check`` event is left out: the caller's event covers the check (row counts and
+    the digest of the subjects kept), as the guard does."""
     try:
         registry = ws.consent
     except (ImportError, AttributeError):
         raise AccessDenied("the consent registry is not available here, so no subject may be used") from None
-    mask = np.asarray(registry.allowed(subject_ids, purpose), dtype=bool)
+    mask = np.asarray(registry.allowed(subject_ids, purpose, record=False), dtype=bool)
     if mask.shape != (len(subject_ids),):
         raise AccessDenied("the consent registry returned an answer of the wrong size")
     return mask

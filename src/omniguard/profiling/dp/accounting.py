@@ -124,18 +124,18 @@ def calibrate_noise(target_epsilon: float, delta: float, event_for: Callable[[fl
     if rdp_epsilon(event_for(high), delta) > target_epsilon and pld_epsilon(event_for(high), delta, _SEARCH_GRID) > target_epsilon:
         raise InputError(f"epsilon {target_epsilon:g} at delta {delta:g} is out of reach for this job "
                          "(fewer rounds, a smaller batch or a larger epsilon would help)")
-    # RDP >= PLD, so the z where RDP meets the target is an upper bracket for the PLD search.
-    hi = high
-    lo = low
-    for _ in range(40):
+    # RDP >= PLD, so the z where RDP meets the target is an upper bracket for the PLD search; a
+    # coarse one is enough. PLD's z is rarely below half of it; step down until it is bracketed.
+    hi, lo = high, low
+    while hi / lo > 1.05:
         mid = math.sqrt(lo * hi)
         if rdp_epsilon(event_for(mid), delta) <= target_epsilon:
             hi = mid
         else:
             lo = mid
-        if hi / lo < 1 + rel_tol:
-            break
-    lo = low
+    lo = hi / 2
+    while lo > low and pld_epsilon(event_for(lo), delta, _SEARCH_GRID) <= target_epsilon:
+        hi, lo = lo, max(low, lo / 2)
     while hi / lo > 1 + rel_tol:
         mid = math.sqrt(lo * hi)
         if pld_epsilon(event_for(mid), delta, _SEARCH_GRID) <= target_epsilon:
