@@ -139,7 +139,8 @@ def handle_model(msg: Message, site: Site) -> Message:
     local = local_metrics(ws, spec, approval, body)
     jobs.write_json(folder / "local-metrics.json", local)
     jobs.set_status(folder, "model-received", model="model.json", local_metrics=local)
-    shared = {k: float(v) for k, v in local.items() if isinstance(v, int | float)} if spec.share_metrics else {}
+    shared = ({k: float(v) for k, v in local.items() if isinstance(v, int | float) and np.isfinite(v)}
+              if spec.share_metrics else {})
     content = RecordDict({"metrics": MetricRecord({"verified": 1, **shared}),
                           "partner": ConfigRecord({"id": approval.partner})})
     return Message(content, reply_to=msg)
