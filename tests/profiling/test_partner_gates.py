@@ -154,3 +154,20 @@ def test_client_app_trains_only_under_its_approval(partner_factory, small_frames
         handle_train(_train_message(spec, 3), site)  # a third round was never approved
     denied = [e["reason"] for e in ws.audit.query(decision="deny")]
     assert len(denied) == 3
+
+
+def test_unexpected_client_errors_reach_the_coordinator_without_data():
+    from omniguard.profiling.federated.client_app import _sanitized
+
+    def broken(_msg, _site):
+        raise KeyError("M0000042")
+
+    with pytest.raises(RuntimeError) as e:
+        _sanitized(broken, None, ("ws", "job"))
+    assert str(e.value) == "partner-side KeyError" and e.value.__cause__ is None
+
+    def refused(_msg, _site):
+        raise AccessDenied("job j: round 3 is beyond what this partner approved")
+
+    with pytest.raises(AccessDenied, match="beyond"):
+        _sanitized(refused, None, ("ws", "job"))

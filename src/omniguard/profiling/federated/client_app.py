@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hmac
 import json
+import logging
+import traceback
 from pathlib import Path
 from typing import Any
 
@@ -160,16 +162,31 @@ def local_metrics(ws: Any, spec: JobSpec, approval: Approval, body: dict[str, An
             "largest_segment_share": float(sizes.max() / max(data.rows, 1))}
 
 
+def _sanitized(handler: Any, msg: Message, site: Site) -> Message:
+    """Flower sends an exception's text back to the coordinator, which audits it: omniguard's own
+    errors never quote data; any other is reduced to its type, and the partner's log gets the
+    place it was raised (never the message, which might quote a value)."""
+    try:
+        return handler(msg, site)
+    except OmniguardError:
+        raise
+    except Exception as e:
+        frame = traceback.extract_tb(e.__traceback__)[-1]
+        logging.getLogger(__name__).error("ClientApp failed: %s at %s:%s", type(e).__name__,
+                                          Path(frame.filename).name, frame.lineno)
+        raise RuntimeError(f"partner-side {type(e).__name__}") from None
+
+
 def make_client_app(sites: dict[int, Site] | None = None) -> ClientApp:
     app = ClientApp()
 
     @app.train()
     def train(msg: Message, context: Context) -> Message:
-        return handle_train(msg, _site(context, sites))
+        return _sanitized(handle_train, msg, _site(context, sites))
 
     @app.evaluate()
     def receive_model(msg: Message, context: Context) -> Message:
-        return handle_model(msg, _site(context, sites))
+        return _sanitized(handle_model, msg, _site(context, sites))
 
     return app
 
