@@ -28,8 +28,9 @@ MEMBERS = 400
 
 
 def populate(ws):
-    """A small retailer: a consent history, a scanned customer table, guarded reads and denials.
-    Returns the customer frame. (Everything the compliance pages summarise, at test size.)"""
+    """A small retailer: a consent history, a scanned customer table, guarded reads and denials, a
+    privacy budget and one DP release (OpenDP) charged to personalised marketing. Returns the
+    customer frame. (Everything the compliance pages summarise, at test size.)"""
     from omniguard.consent.synthetic import consent_events, member_id
     from omniguard.errors import AccessDenied
     from omniguard.synth.retail import generate_customers
@@ -45,6 +46,11 @@ def populate(ws):
                      subject_column="member_id", dataset="crm/customers")
     ws.guard.run(customers[["member_id", "order_no", "amount"]], purpose="membership", actor="cs@retailer", role="customer_service", subject_column="member_id",
                  dataset="crm/customers-slim")
+    from omniguard.profiling.dp.release import release_segments
+
+    ws.ledger.set_budget("crm/customers", 4.0, 1e-5)
+    release_segments(ws, customers, by=["status"], epsilon=1.0, dataset="crm/customers", count=True,
+                     public_keys=sorted(customers["status"].unique()), purpose="personalised_marketing")
     for purpose, role in (("joint_profiling", "marketing"), ("cross_border_service", "dpo")):
         with contextlib.suppress(AccessDenied):
             ws.guard.run(customers, purpose=purpose, actor="someone@retailer", role=role, subject_column="member_id",

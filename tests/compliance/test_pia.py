@@ -43,6 +43,13 @@ def test_assessment_figures_come_from_the_workspace(populated):
         assert role.may_use(p.id)
         assert row["grades"] == {g: role.protection.for_grade(g) for g in row["grades"]}
     assert {r["role"] for r in f["protection"]["roles"]} == {r.id for r in ws.policy.roles.values() if r.may_use(p.id)}
+    # differential privacy: the ledger entries charged for this purpose, with epsilon, delta and unit
+    entries = ws.ledger.entries()
+    assert [e["id"] for e in f["privacy"]["entries"]] == [e["id"] for e in entries] and entries
+    (spent,) = f["privacy"]["datasets"]
+    state = ws.ledger.state("crm/customers")
+    assert spent["epsilon"] == sum(e["epsilon"] for e in entries) == state.spent_epsilon
+    assert spent["unit"] == entries[0]["unit"] and spent["remaining_epsilon"] == round(state.remaining_epsilon, 6)
     # triggers and risks
     assert [t["code"] for t in f["triggers"]] == ["automated_decision"]
     auto = next(r for r in doc["risks"] if r["code"] == "automated_decision")
@@ -217,3 +224,73 @@ def test_cli_bad_input_exit_2_and_nothing_written(cli, workspace, tmp_path, args
     r = cli(f"-w {workspace.root} {args}", cwd=tmp_path)
     assert r.exit_code == 2 and message in r.stderr and "Traceback" not in r.stderr
     assert pia.list_records(workspace) == [] and not (tmp_path / "out.pdf").exists()
+
+
+SPEC = """[job]
+id = "spring-segments"
+task = "segments"
+purpose = "joint_profiling"
+subject_column = "member_id"
+rounds = 3
+
+[[partners]]
+id = "brand"
+[[partners]]
+id = "retailer"
+
+[[features]]
+column = "monetary_90d"
+category = "transaction"
+lower = 0
+upper = 5000
+
+[[features]]
+column = "{second}"
+category = "{category}"
+lower = 0
+upper = 1
+
+[privacy]
+epsilon = 2.0
+delta = 1e-5
+"""
+
+
+def test_job_assessment(cli, workspace, tmp_path):
+    ws = workspace
+    spec = tmp_path / "job.toml"
+    spec.write_text(SPEC.format(second="visits_90d", category="transaction"), encoding="utf-8")
+    ws.ledger.set_budget("retailer-customers.csv", 8.0, 1e-4)
+    ws.ledger.charge("retailer-customers.csv", 1.7, 1e-5, kind="federated-job", ref="spring-segments",
+                     unit="customer", purpose="joint_profiling")
+    ws.ledger.charge("retailer-customers.csv", 0.5, 0.0, kind="release", ref="r-other", unit="customer")
+    r = cli(f"-w {ws.root} pia create --job {spec} --json -o {tmp_path / 'job.html'}")
+    assert r.exit_code == 0, r.stderr
+    doc = r.json()
+    assert doc["id"] == "job:spring-segments@v1" and doc["purpose"] == "joint_profiling"
+    f = doc["assessment"]["facts"]
+    assert f["job"]["partners"] == ["brand", "retailer"] and f["job"]["privacy"]["epsilon"] == 2.0
+    assert [c["id"] for c in f["categories"]] == ["transaction"]
+    assert {r["name"] for r in f["recipients"]} >= {"brand", "retailer"}
+    assert [t["code"] for t in f["triggers"]] == ["provision"]
+    assert [(e["ref"], e["epsilon"], e["unit"]) for e in f["privacy"]["entries"]] == [
+        ("spring-segments", 1.7, "customer")]  # the job's own charge, not the other release
+    assert "model_outputs_as_pi" in doc["assessment"]["open"]
+    assert not any(x["code"] == "job_out_of_scope" for x in doc["assessment"]["risks"])
+    assert "spring-segments" in (tmp_path / "job.html").read_text(encoding="utf-8")
+
+    spec.write_text(SPEC.format(second="allergy_flag", category="health"), encoding="utf-8")
+    rec = pia.create(ws, job=spec)
+    assert rec.id == "job:spring-segments@v2"
+    risk = next(x for x in rec.document["risks"] if x["code"] == "job_out_of_scope")
+    assert risk["level"] == "high" and risk["figures"]["categories"] == ["health"]
+    assert "sensitive" in [t["code"] for t in rec.document["facts"]["triggers"]]
+
+    spec.write_text(SPEC.format(second="x", category="transaction").replace('"joint_profiling"', '"nope"'),
+                    encoding="utf-8")
+    r = cli(f"-w {ws.root} pia create --job {spec}")
+    assert r.exit_code == 2 and "nope" in r.stderr
+    spec.write_text("[job]\nid = 1\n", encoding="utf-8")
+    r = cli(f"-w {ws.root} pia create --job {spec}")
+    assert r.exit_code == 2 and "job.toml" in r.stderr
+    assert [x.id for x in pia.list_records(ws)] == ["job:spring-segments@v1", "job:spring-segments@v2"]

@@ -43,11 +43,11 @@ def test_access_denials_inventory_and_checks_agree_with_their_sources(shared_pop
 
     ws = shared_populated
     until = data["generated_at"]
-    reads = [e for e in ws.audit.query(action="read", since=data["since"], until=until)
-             if e["decision"] in ("allow", "partial")]
-    expected = collections.Counter((e["purpose"], e["role"]) for e in reads)
+    reads = [e for e in ws.audit.query(since=data["since"], until=until)
+             if e["action"] in ("read", "dp.release") and e["decision"] in ("allow", "partial")]
+    expected = collections.Counter((e["purpose"], e.get("role") or "-") for e in reads)
     assert {(r["purpose"], r["role"]): r["events"] for r in data["access"]["by_purpose_role"]} == expected
-    assert data["access"]["total"] == len(reads) == 3
+    assert data["access"]["total"] == len(reads) == 4  # three guarded reads and the DP release
     denied = [e for e in ws.audit.query(decision="deny", since=data["since"], until=until)
               if not e["action"].startswith("compliance.")]
     assert data["denials"]["total"] == len(denied) == 2
@@ -57,6 +57,13 @@ def test_access_denials_inventory_and_checks_agree_with_their_sources(shared_pop
     assert data["inventory"]["columns_by_grade"] == {g: cols.get(g, 0) for g in ("public", "internal", "sensitive",
                                                                                  "core")}
     assert data["checks"]["failed"] == [r.rule for r in run_checks(ws) if r.status == "fail"]
+    budgets = {b["dataset"]: b for b in data["privacy"]["datasets"]}
+    assert set(budgets) == {s.dataset for s in ws.ledger.datasets()} == {"crm/customers"}
+    for s in ws.ledger.datasets():
+        row = budgets[s.dataset]
+        assert (row["budget_epsilon"], row["budget_delta"]) == (s.epsilon, s.delta)
+        assert row["spent_epsilon"] == round(s.spent_epsilon, 6) and row["spent_delta"] == s.spent_delta
+        assert row["unit"] == ", ".join(sorted({e["unit"] for e in ws.ledger.entries(s.dataset)}))
     assert {r["purpose"] for r in data["pias"]["required"] if not r["current"]} >= {"joint_profiling"}
 
 
@@ -102,6 +109,8 @@ def test_compliance_report_renders_in_chromium(chromium, tmp_path, data, lang):
         if p["coverage"] is not None:
             assert f"{p['coverage']:.1%}" in dom
     assert f"<td>{data['denials']['total']}</td>" in dom and f"<td>{data['consent']['known_subjects']}</td>" in dom
+    for b in data["privacy"]["datasets"]:
+        assert f"<td>{b['dataset']}</td><td>{b['budget_epsilon']:.4g}</td>" in dom and b["unit"] in dom
     for rule in data["checks"]["failed"]:
         assert rule in dom
 

@@ -70,12 +70,12 @@ def gather(ws: Any, purpose: Purpose, *, job: Any = None, now: Any = None) -> di
     """The generated part of an assessment (see the module docstring)."""
     policy = ws.policy
     cats = category_ids(purpose, job)
-    datasets = _datasets(ws, cats)
+    datasets = _datasets(ws, cats, _job_columns(job))
     consent = _consent(ws, purpose)
     roles = [r for r in sorted(policy.roles.values(), key=lambda r: r.id) if r.may_use(purpose.id)]
     return {
         "purpose": {**purpose.model_dump(mode="json"), "digest": purpose_digest(policy, purpose)},
-        "job": _job(job),
+        "job": _job(ws, job),
         "triggers": triggers(policy, purpose, job),
         "categories": [_category_row(policy, c) for c in cats],
         "datasets": datasets,
@@ -98,20 +98,32 @@ def _category_row(policy: Any, cat_id: str) -> dict[str, Any]:
             "personal": cat.personal, "pipl_sensitive": cat.pipl_sensitive, "known": True}
 
 
-def _job(job: Any) -> dict[str, Any] | None:
+def _job_columns(job: Any) -> set[str] | None:
     if job is None:
         return None
+    return {job.subject_column, *(f.column for f in job.features), *([job.label.column] if job.label else [])}
+
+
+def _job(ws: Any, job: Any) -> dict[str, Any] | None:
+    """The spec's terms, and what this workspace did in the job so far (its status files)."""
+    if job is None:
+        return None
+    from omniguard.profiling.federated.jobs import list_jobs
+
+    here = [{"role": s["role"], "state": s.get("state"), "rows": s.get("rows"),
+             "rounds": s.get("rounds_ran", s.get("rounds"))} for s in list_jobs(ws, job.job_id)]
     p = job.privacy
     return {"job_id": job.job_id, "task": job.task, "partners": list(job.partners), "coordinator": job.coordinator,
-            "rounds": job.rounds, "subject_column": job.subject_column, "spec_digest": job.digest(),
+            "rounds": job.rounds, "subject_column": job.subject_column, "spec_digest": job.digest(), "here": here,
             "features": [{"column": f.column, "category": f.category} for f in job.features],
             "label": {"column": job.label.column, "category": job.label.category} if job.label else None,
             "privacy": {"mode": p.mode, "unit": p.unit, "epsilon": p.epsilon, "noise_multiplier": p.noise_multiplier,
                         "delta": p.delta, "clip": p.clip}}
 
 
-def _datasets(ws: Any, cats: list[str]) -> list[dict[str, Any]]:
-    """Inventory datasets with at least one column of the activity's categories."""
+def _datasets(ws: Any, cats: list[str], columns: set[str] | None = None) -> list[dict[str, Any]]:
+    """Inventory datasets with at least one column of the activity's categories (for a job: one of
+    the spec's columns, by name, since a job reads only those)."""
     wanted = set(cats)
     out = []
     for head in ws.inventory.datasets():
@@ -119,7 +131,7 @@ def _datasets(ws: Any, cats: list[str]) -> list[dict[str, Any]]:
         if rec is None:
             continue
         cols = [{"name": c["name"], "category": c["category"], "grade": c["grade"], "entity": c.get("entity")}
-                for c in rec["columns"] if c.get("category") in wanted]
+                for c in rec["columns"] if c.get("category") in wanted and (columns is None or c["name"] in columns)]
         if cols:
             flags = {k: v for k, v in rec["flags"].items() if isinstance(v, bool)}
             out.append({"dataset": rec["dataset"], "rows": rec["rows"], "individuals": rec["individuals"],
@@ -189,10 +201,7 @@ def _protection(policy: Any, purpose: Purpose, roles: list[Any], datasets: list[
 
 def _privacy(ws: Any, purpose: Purpose, job: Any) -> dict[str, Any]:
     """Ledger entries charged for this purpose (or this job), and the budgets of their datasets."""
-    try:
-        ledger = ws.ledger
-    except ModuleNotFoundError:  # XXX until issue-6 (the budget ledger) is merged
-        return {"entries": [], "datasets": [], "composition": "basic (epsilons and deltas add up)"}
+    ledger = ws.ledger
     if job is not None:
         entries = [e for e in ledger.entries() if e["ref"] == job.job_id]
     else:

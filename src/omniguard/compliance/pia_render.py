@@ -145,7 +145,10 @@ def _job(rep: Report, job: dict[str, Any], e: Any) -> None:
         e("Features", "特征"): ", ".join(f"{x['column']} ({x['category']})" for x in job["features"]),
         e("Privacy", "隐私保护"): (f"{priv['mode']}, ε = {priv['epsilon']}, δ = {priv['delta']}, "
                                  f"{e('unit', '单位')}: {priv['unit']}") if priv["mode"] == "record" else priv["mode"],
-        e("Spec SM3", "任务规格 SM3"): job["spec_digest"]})
+        e("Spec SM3", "任务规格 SM3"): job["spec_digest"],
+        e("In this workspace", "本工作区中的状态"): "; ".join(
+            f"{h['role']}: {h['state']}" + (f", {h['rows']} {e('rows', '行')}" if h["rows"] is not None else "")
+            for h in job["here"]) or e("not run here", "未在此运行")})
 
 
 def _protection(rep: Report, prot: dict[str, Any], lang: str, e: Any) -> None:

@@ -36,7 +36,7 @@ def required_route(individuals: int, sensitive_individuals: int) -> str:
 
 def derive(facts: dict[str, Any]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
-    for fn in (_no_inventory, _sensitive, _consent, _recipients, _cross_border, _automated, _volume, _privacy,
+    for fn in (_no_inventory, _job_scope, _sensitive, _consent, _recipients, _cross_border, _automated, _volume, _privacy,
                _findings):
         out.extend(fn(facts))
     return sorted(out, key=lambda r: LEVELS.index(r["level"]))
@@ -49,6 +49,24 @@ def _no_inventory(f: dict[str, Any]) -> list[dict[str, Any]]:
                   "No scanned dataset holds the activity's categories: volumes and columns are unknown to this "
                   "assessment. Scan the datasets (omniguard scan --save) and assess again.",
                   "清单中没有包含这些类别的已扫描数据集：本评估无法得知数据量和字段。请先扫描（omniguard scan --save）后重新评估。")]
+
+
+def _job_scope(f: dict[str, Any]) -> list[dict[str, Any]]:
+    """A job's features must stay inside its purpose's categories and grade ceiling (Art. 6); each
+    partner's gate refuses such a spec, and the assessment says so up front."""
+    if f["job"] is None:
+        return []
+    p = f["purpose"]
+    ceiling = Grade(p["max_grade"])
+    outside = [c["id"] for c in f["categories"]
+               if c["id"] not in p["categories"] or c["grade"] is None or Grade(c["grade"]) > ceiling]
+    if not outside:
+        return []
+    return [_risk("job_out_of_scope", "high", "PIPL Art. 6, 23",
+                  f"Job {f['job']['job_id']} uses categories outside purpose {p['id']} or above its grade "
+                  f"ceiling ({', '.join(outside)}); partners' gates will refuse it.",
+                  f"任务 {f['job']['job_id']} 使用了目的 {p['id']} 范围之外或超过其最高级别的类别（{', '.join(outside)}）；"
+                  "各参与方的准入检查将拒绝该任务。", categories=outside)]
 
 
 def _sensitive(f: dict[str, Any]) -> list[dict[str, Any]]:

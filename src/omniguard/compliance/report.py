@@ -185,10 +185,7 @@ def _inventory(ws: Any) -> dict[str, Any]:
 
 
 def _privacy(ws: Any) -> dict[str, Any]:
-    try:
-        ledger = ws.ledger
-    except ModuleNotFoundError:  # XXX until issue-6 (the budget ledger) is merged
-        return {"datasets": [], "composition": "basic (sums of epsilon and delta)"}
+    ledger = ws.ledger
     units: dict[str, set[str]] = collections.defaultdict(set)
     entries: collections.Counter[str] = collections.Counter()
     for e in ledger.entries():

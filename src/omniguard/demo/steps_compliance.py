@@ -56,6 +56,15 @@ def joint_profiling_pia(ctx: DemoContext) -> dict[str, Any]:
     if spent:
         out["DP spent for the purpose"] = {d["dataset"]: f"epsilon {d['epsilon']:g}, delta {d['delta']:g}, "
                                                          f"unit {d['unit']}" for d in spent}
+    if ctx.data.get("spec"):  # the federation steps ran: assess their job too
+        job = pia.create(ctx.ws, job=ctx.data["spec"], answers=answers)
+        path = ctx.directory / f"pia-job-{job.subject}.en.html"
+        atomic_write_text(path, render(job, "en"))
+        ctx.reports[f"impact assessment, job {job.subject} (en)"] = str(path)
+        entries = job.document["facts"]["privacy"]["entries"]
+        out["federated job assessment"] = (f"{job.id} ({job.status}); ledger: " + "; ".join(
+            f"{e['dataset']} epsilon {e['epsilon']:g}, delta {e['delta']:g}, unit {e['unit']}" for e in entries)
+            if entries else f"{job.id} ({job.status})")
     return out
 
 
