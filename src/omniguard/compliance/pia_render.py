@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import functools
 from typing import Any
 
 from omniguard.compliance.labels import badge, pick, word
@@ -45,7 +46,7 @@ def render(record: Any, lang: str = "en") -> str:
     p = f["purpose"]
     rep = Report(f"{TEXT['title'][lang]}: {pick(lang, p['name'], p['name_zh'])}", lang=lang, extra_text=TEXT,
                  subtitle=f"{record.id} · {word(record.status, lang)}")
-    e = lambda en, zh: pick(lang, en, zh)  # noqa: E731
+    e = functools.partial(pick, lang)  # e("English", "中文")
     rep.heading(rep.t("record")).kv({pick(lang, *_KV[k]): v for k, v in {
         "id": record.id, "status": word(record.status, lang), "created_at": record.created_at[:19],
         "created_by": record.created_by, "retain_until": record.retain_until[:19],

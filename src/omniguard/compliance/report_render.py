@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from omniguard.compliance.labels import badge, pick, word
@@ -38,7 +39,7 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
     rep = Report(TEXT["title"][lang], lang=lang, extra_text=TEXT,
                  subtitle=pick(lang, f"Period from {data['since'][:10]} to {data['generated_at'][:10]} (UTC)",
                                f"统计期间：{data['since'][:10]} 至 {data['generated_at'][:10]}（UTC）"))
-    e = lambda en, zh: pick(lang, en, zh)  # noqa: E731
+    e = functools.partial(pick, lang)  # e("English", "中文")
     c, a, d, inv, pr, ch, pi = (data[k] for k in ("consent", "access", "denials", "inventory", "privacy", "checks",
                                                   "pias"))
     rep.heading(rep.t("summary")).kv({
