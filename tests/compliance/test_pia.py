@@ -294,3 +294,18 @@ def test_job_assessment(cli, workspace, tmp_path):
     r = cli(f"-w {ws.root} pia create --job {spec}")
     assert r.exit_code == 2 and "job.toml" in r.stderr
     assert [x.id for x in pia.list_records(ws)] == ["job:spring-segments@v1", "job:spring-segments@v2"]
+
+
+def test_protection_shows_columns_stored_encrypted_as_released_as_stored(workspace):
+    """A column stored as SM4 ciphertext leaves the guard as stored: the assessment says so, and a
+    role that would see the clear column in clear does not count as seeing sensitive data in clear."""
+    from omniguard.classify import classify_frame
+    from omniguard.synth.retail import generate_customers
+
+    df = generate_customers(60, seed=4)[["customer_name", "mobile", "amount"]]
+    enc = df.copy()
+    enc["mobile"] = workspace.keyring.column_cipher("members.csv", "mobile").encrypt(df["mobile"])
+    workspace.inventory.save(classify_frame(enc, workspace.policy), dataset="members.csv", source="csv")
+    cols = {c["column"]: c for c in pia.assess(workspace, purpose="membership")["facts"]["protection"]["columns"]}
+    assert cols["mobile"]["operators"]["customer_service"] == "stored_encrypted"
+    assert cols["customer_name"]["operators"]["customer_service"] == "clear"  # the role sees internal in clear

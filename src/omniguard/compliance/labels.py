@@ -28,6 +28,8 @@ WORDS: dict[str, dict[str, str]] = {
     "redact": {"en": "redact", "zh": "删除内容"},
     "drop": {"en": "drop", "zh": "不提供"},
     "anonymize_text": {"en": "anonymise text", "zh": "文本匿名化"},
+    "stored_encrypted": {"en": "as stored (SM4 ciphertext)", "zh": "按存储形式（SM4 密文）"},
+    "stored_tokenized": {"en": "as stored (keyed token)", "zh": "按存储形式（令牌）"},
     # risk levels, statuses
     "high": {"en": "high", "zh": "高"},
     "medium": {"en": "medium", "zh": "中"},

@@ -130,7 +130,8 @@ def _datasets(ws: Any, cats: list[str], columns: set[str] | None = None) -> list
         rec = ws.inventory.get(head["dataset"])
         if rec is None:
             continue
-        cols = [{"name": c["name"], "category": c["category"], "grade": c["grade"], "entity": c.get("entity")}
+        cols = [{"name": c["name"], "category": c["category"], "grade": c["grade"], "entity": c.get("entity"),
+                 "protection": c.get("protection")}
                 for c in rec["columns"] if c.get("category") in wanted and (columns is None or c["name"] in columns)]
         if cols:
             flags = {k: v for k, v in rec["flags"].items() if isinstance(v, bool)}
@@ -179,7 +180,8 @@ def _recipients(purpose: Purpose, job: Any) -> list[dict[str, Any]]:
 
 def _protection(policy: Any, purpose: Purpose, roles: list[Any], datasets: list[dict[str, Any]]) -> dict[str, Any]:
     """How each grade and each column reaches each role that may use the purpose: the guard's
-    plan (build_plan), with columns above the purpose's grade ceiling dropped as the guard does."""
+    plan (build_plan), with columns above the purpose's grade ceiling dropped and columns stored
+    as SM4 ciphertexts or keyed tokens released as stored, as the guard does."""
     from omniguard.protect import build_plan
 
     grades = sorted({Grade(c["grade"]) for d in datasets for c in d["columns"]}
@@ -192,10 +194,14 @@ def _protection(policy: Any, purpose: Purpose, roles: list[Any], datasets: list[
         plans = {r.id: build_plan({"dataset": d["dataset"], "columns": d["columns"]}, policy, r) for r in roles}
         for c in d["columns"]:
             above = Grade(c["grade"]) > purpose.max_grade
+
+            def operator(plan: Any, c: dict[str, Any] = c, above: bool = above) -> str:
+                op = "drop" if above else plan.action(c["name"]).operator
+                stored = c.get("protection")
+                return f"stored_{stored}" if stored in ("encrypted", "tokenized") and op != "drop" else op
+
             columns.append({"dataset": d["dataset"], "column": c["name"], "category": c["category"],
-                            "grade": c["grade"],
-                            "operators": {rid: "drop" if above else plan.action(c["name"]).operator
-                                          for rid, plan in plans.items()}})
+                            "grade": c["grade"], "operators": {rid: operator(plan) for rid, plan in plans.items()}})
     return {"max_grade": purpose.max_grade.value, "roles": role_rows, "columns": columns}
 
 
