@@ -52,6 +52,7 @@ class ColumnResult:
     non_null: int = 0
     overridden: bool = False
     detected_category: str | None = None  # what the scan found, when a human override differs
+    protection: str | None = None  # "encrypted" or "tokenized" when the values are omniguard's protected forms
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -59,6 +60,7 @@ class ColumnResult:
             "confidence": self.confidence, "prevalence": self.prevalence, "evidence": list(self.evidence),
             "contains": list(self.contains), "personal": self.personal, "sampled": self.sampled,
             "non_null": self.non_null, "overridden": self.overridden, "detected_category": self.detected_category,
+            "protection": self.protection,
         }
 
     @classmethod
@@ -68,7 +70,7 @@ class ColumnResult:
 
 _DEFAULTS = {"name": "", "entity": None, "category": None, "grade": "internal", "confidence": 0.0, "prevalence": 0.0,
              "evidence": [], "contains": [], "personal": False, "sampled": 0, "non_null": 0, "overridden": False,
-             "detected_category": None}
+             "detected_category": None, "protection": None}
 
 
 @dataclass
@@ -80,6 +82,7 @@ class Finding:
     prevalence: float
     evidence: list[str]
     contains: list[str] = field(default_factory=list)
+    protection: str | None = None
 
 
 def sample_values(col: pd.Series, k: int, seed: int) -> tuple[pd.Series, int, list[str]]:
@@ -262,10 +265,33 @@ def looks_like_text(values: pd.Series) -> bool:
                 >= 0.5)
 
 
+def decide_protected_forms(values: pd.Series, hint: NameHint) -> Finding | None:
+    """omniguard's own SM4 ciphertexts and HMAC-SM3 tokens: personal data stored protected. The
+    column name says what is inside; when it does not say one thing, an encrypted column is graded
+    conservatively (ENCRYPTED_FIELD) and a token column is a pseudonymous identifier (TOKENIZED_ID)."""
+    from omniguard.crypto.ciphertext import looks_like_ciphertext
+    from omniguard.crypto.tokens import looks_like_token
+
+    named = sorted(hint.entities - NAME_ONLY)
+    for form, test, fallback in (("encrypted", looks_like_ciphertext, "ENCRYPTED_FIELD"),
+                                 ("tokenized", looks_like_token, "TOKENIZED_ID")):
+        share = float(test(values).mean())
+        if share >= 0.8:
+            entity = named[0] if len(named) == 1 else fallback
+            ev = [f"{share:.2f} of sampled values are omniguard {form} values; still personal data (PIPL Art. 73)"]
+            if named:
+                ev.append(f"column name suggests {' or '.join(named)}")
+            return Finding(entity, round(0.5 + 0.4 * share, 3), round(share, 3), ev, protection=form)
+    return None
+
+
 def decide_special_forms(values: pd.Series, hint: NameHint) -> Finding | None:
-    """Masked, hashed or scientific-notation columns: personal data that no recognizer matches."""
+    """Protected, masked, hashed or scientific-notation columns: personal data that no recognizer matches."""
     if values.empty:
         return None
+    protected = decide_protected_forms(values, hint)
+    if protected is not None:
+        return protected
     blob = "\n".join(values.tolist())
     if not shapes.SPECIAL_HINT.search(blob):  # one scan of the sample rules all three forms out
         return None

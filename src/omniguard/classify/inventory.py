@@ -38,7 +38,8 @@ class Inventory:
         cols = [{"dataset": name, "name": c.name, "position": i, "entity": c.entity, "category": c.category,
                  "grade": c.grade, "confidence": float(c.confidence), "prevalence": float(c.prevalence),
                  "personal": bool(c.personal), "evidence": json.dumps(c.evidence, ensure_ascii=False),
-                 "contains": json.dumps(c.contains), "sampled": int(c.sampled), "non_null": int(c.non_null)}
+                 "contains": json.dumps(c.contains), "sampled": int(c.sampled), "non_null": int(c.non_null),
+                 "protection": c.protection}
                 for i, c in enumerate(result.columns)]
         with self.ws.store.write() as conn:
             conn.execute(delete(classify_columns).where(classify_columns.c.dataset == name))
@@ -119,7 +120,8 @@ class Inventory:
             r = ColumnResult(name=c["name"], entity=c["entity"], category=c["category"], grade=c["grade"],
                              confidence=c["confidence"], prevalence=c["prevalence"],
                              evidence=json.loads(c["evidence"]), contains=json.loads(c["contains"]),
-                             personal=bool(c["personal"]), sampled=c["sampled"], non_null=c["non_null"])
+                             personal=bool(c["personal"]), sampled=c["sampled"], non_null=c["non_null"],
+                             protection=c.get("protection"))
             o = overrides.get(c["name"])
             if o is not None and o.category in self.ws.policy.categories:
                 cat = self.ws.policy.category(o.category)

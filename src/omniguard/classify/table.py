@@ -119,7 +119,8 @@ def classify_series(name: str, col: pd.Series, policy: Any, *, analyzer: Any = N
         evidence.append("no non-empty values")
     result = colmod.ColumnResult(name=name, entity=finding.entity, category=None, grade=Grade.internal.value,
                                  confidence=finding.confidence, prevalence=finding.prevalence, evidence=evidence,
-                                 contains=finding.contains, sampled=len(values), non_null=non_null)
+                                 contains=finding.contains, sampled=len(values), non_null=non_null,
+                                 protection=finding.protection)
     apply_category(result, policy)
     return result
 

@@ -5,7 +5,7 @@ Overrides live in their own table so a re-scan (which replaces the scan rows) ne
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Float, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Connection, Float, Integer, String, Table, Text, inspect
 
 from omniguard.store import Migration, create_tables, metadata
 
@@ -40,6 +40,7 @@ classify_columns = Table(
     Column("contains", Text, nullable=False),  # JSON list of entities (free text)
     Column("sampled", Integer, nullable=False),
     Column("non_null", BigInteger, nullable=False),
+    Column("protection", String(16)),  # encrypted | tokenized | NULL (schema v2)
 )
 
 classify_overrides = Table(
@@ -52,7 +53,15 @@ classify_overrides = Table(
     Column("set_at", String(32), nullable=False),
 )
 
+
+
+def _add_protection(conn: Connection) -> None:
+    if "protection" not in {c["name"] for c in inspect(conn).get_columns("classify_columns")}:
+        conn.exec_driver_sql("ALTER TABLE classify_columns ADD COLUMN protection VARCHAR(16)")
+
+
 MIGRATIONS = [
     Migration(1, "inventory: scanned datasets, columns, human overrides",
               create_tables(classify_datasets, classify_columns, classify_overrides)),
+    Migration(2, "inventory: protected form of each column (encrypted, tokenized)", _add_protection),
 ]

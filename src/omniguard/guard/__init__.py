@@ -21,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import functools
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +47,7 @@ class GuardResult:
     operators: dict[str, str]  # column -> operator applied
     scanned_now: bool
     audit_seq: int
+    timings: dict[str, float] = dataclasses.field(default_factory=dict)  # seconds per stage
 
     def to_dict(self) -> dict[str, Any]:
         d = dataclasses.asdict(self)
@@ -71,6 +73,7 @@ class Guard:
             subject_column: str | None = None, dataset: str | None = None, scan: bool = True) -> GuardResult:
         """The gate (see the module docstring). ``scan=False`` refuses a dataset with no inventory
         instead of classifying it (batch workers must not race to classify the same data)."""
+        clock = _Laps()
         df, back = to_pandas(frame)
         dataset = dataset or _frame_name(df)
         ws, policy = self.ws, self.ws.policy
@@ -94,6 +97,7 @@ class Guard:
         if subject_column is not None and subject_column not in df.columns:
             raise InputError(f"subject column {subject_column!r} is not in the data")
 
+        clock.lap("checks")
         record, scanned_now = self._inventory(df, dataset, scan=scan)
         columns = {c["name"]: c for c in record["columns"] if c["name"] in df.columns}
         unknown = [c for c in df.columns if c not in columns]
@@ -115,20 +119,25 @@ class Guard:
             deny(f"purpose {p.id} rests on consent: name the subject column so that only consenting "
                  "subjects' rows are released", role_id=r.id, purpose_id=p.id)
 
+        clock.lap("inventory")
         rows = np.ones(len(df), dtype=bool)
         subjects = None
         if subject_column is not None:
             rows = ws.consent.allowed(df[subject_column], p.id, record=False)
             subjects = df[subject_column][rows]
-        kept = df.loc[rows, keep]
+        clock.lap("consent")
+        kept = df.loc[rows, keep] if not rows.all() else df[keep]
+        clock.lap("select")
 
         from omniguard.protect import ProtectionContext, build_plan
 
         plan = build_plan({"dataset": dataset, "columns": [columns[c] for c in keep]}, policy, r)
+        plan = _keep_stored_protection(plan, columns)
         if subject_column is not None:
             plan = _pseudonymise_subject_column(plan, subject_column, r)
         ctx = ProtectionContext.from_workspace(ws, dataset, subject_ids=subjects)
         out = plan.apply(kept, ctx, unplanned="drop")
+        clock.lap("protect")
         for a in plan.actions:
             if a.operator == "drop":
                 dropped[a.column] = a.reason
@@ -143,8 +152,11 @@ class Guard:
                      "columns_dropped": len(dropped), "operators": sorted(set(operators.values())),
                      "scanned_now": scanned_now},
         )
-        return GuardResult(back(out.reset_index(drop=True)), dataset, p.id, r.id, decision, len(df), len(out),
-                           list(out.columns), dropped, operators, scanned_now, rec.seq)
+        clock.lap("audit")
+        result = back(out.reset_index(drop=True))
+        clock.lap("convert")
+        return GuardResult(result, dataset, p.id, r.id, decision, len(df), len(out), list(out.columns), dropped,
+                           operators, scanned_now, rec.seq, clock.laps)
 
     def _inventory(self, df: pd.DataFrame, dataset: str, *, scan: bool,
                    rescan: bool = False) -> tuple[dict[str, Any], bool]:
@@ -206,6 +218,29 @@ class Guard:
                         subject_column=subject_column_ or subject_column, dataset=dataset)
 
         yield gate
+
+
+class _Laps:
+    def __init__(self) -> None:
+        self.laps: dict[str, float] = {}
+        self._t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.laps[name] = round(now - self._t, 4)
+        self._t = now
+
+
+def _keep_stored_protection(plan: Any, columns: dict[str, dict[str, Any]]) -> Any:
+    """Values already stored as SM4 ciphertexts or keyed tokens leave as they are (unless the role
+    drops their grade): masking a ciphertext is meaningless, and the guard never decrypts."""
+    actions = []
+    for a in plan.actions:
+        if columns[a.column].get("protection") in ("encrypted", "tokenized") and a.operator != "drop":
+            a = dataclasses.replace(a, operator="clear", params={},
+                                    reason=f"stored {columns[a.column]['protection']}: released as stored")
+        actions.append(a)
+    return dataclasses.replace(plan, actions=actions)
 
 
 def _pseudonymise_subject_column(plan: Any, subject_column: str, role: Any) -> Any:
