@@ -11,6 +11,7 @@ $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -e '.[dev,postgres]'
+	$(BIN)/python -m pip install -q --no-deps 'islp==0.6.0'  # CoIL-2000 data only (see pyproject.toml)
 	@touch $(STAMP)
 
 demo: $(STAMP)

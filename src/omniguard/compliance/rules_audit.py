@@ -28,30 +28,28 @@ def _is_export(action: str) -> bool:
     return action == "export" or action.endswith(".export")
 
 
+def _role_lacks(ctx: CheckContext, r: Rule, is_action, permission: str, severity: str, verb: str) -> list[Finding]:
+    """Allowed actions done in a role the policy pack does not grant ``permission`` to."""
+    seen: collections.Counter[tuple[str, str]] = collections.Counter()
+    for ev in ctx.events():
+        if is_action(ev["action"]) and ev["decision"] in ("allow", "partial"):
+            role = _role(ctx, ev.get("role"))
+            if role is None or not getattr(role, permission):
+                seen[(ev["actor"], ev.get("role") or "(none)")] += 1
+    return [r.finding(severity, f"actor:{a}", f"{n} {verb}(s) in role {role} which may not {verb}")
+            for (a, role), n in sorted(seen.items())]
+
+
 @rule("audit-unexpected-decrypt", "PIPL Art. 51",
       "Decrypts only by roles allowed to decrypt", "仅授权角色可解密")
 def unexpected_decrypts(ctx: CheckContext, r: Rule) -> list[Finding]:
-    seen: collections.Counter[tuple[str, str]] = collections.Counter()
-    for ev in ctx.events():
-        if _is_decrypt(ev["action"]) and ev["decision"] in ("allow", "partial"):
-            role = _role(ctx, ev.get("role"))
-            if role is None or not role.decrypt:
-                seen[(ev["actor"], ev.get("role") or "(none)")] += 1
-    return [r.finding("high", f"actor:{a}", f"{n} decrypt(s) in role {role} which may not decrypt")
-            for (a, role), n in sorted(seen.items())]
+    return _role_lacks(ctx, r, _is_decrypt, "decrypt", "high", "decrypt")
 
 
 @rule("audit-unexpected-export", "PIPL Art. 51",
       "Exports only by roles allowed to export", "仅授权角色可导出")
 def unexpected_exports(ctx: CheckContext, r: Rule) -> list[Finding]:
-    seen: collections.Counter[tuple[str, str]] = collections.Counter()
-    for ev in ctx.events():
-        if _is_export(ev["action"]) and ev["decision"] in ("allow", "partial") and not ev["action"].startswith("audit."):
-            role = _role(ctx, ev.get("role"))
-            if role is None or not role.export:
-                seen[(ev["actor"], ev.get("role") or "(none)")] += 1
-    return [r.finding("medium", f"actor:{a}", f"{n} export(s) in role {role} which may not export")
-            for (a, role), n in sorted(seen.items())]
+    return _role_lacks(ctx, r, lambda a: _is_export(a) and not a.startswith("audit."), "export", "medium", "export")
 
 
 @rule("audit-bulk-export", "PIPL Art. 51",
