@@ -70,5 +70,5 @@ def test_tables_print_brackets_as_text(cli, tmp_path, monkeypatch):
 def test_subject_count_with_a_digest(workspace):
     n, d = workspace.audit.subjects_digest(["a", "b"])
     workspace.audit.record("federation.round", rows=2, subjects=n, subjects_digest=d)
-    ev = list(workspace.audit.query(action="federation.round"))[0]
+    ev = next(iter(workspace.audit.query(action="federation.round")))
     assert ev["subjects"] == 2 and ev["subjects_digest"] == d and "subject_ref" not in ev
