@@ -166,3 +166,12 @@ def test_parquet_and_jsonl_sources(cli, ws_dir, small_table):
     (ws_dir / "broken.parquet").write_bytes(b"PAR1 not really")
     r = cli(["scan", str(ws_dir / "broken.parquet"), "-w", str(ws_dir)])
     assert r.exit_code == 2 and "Parquet" in r.stderr
+
+
+def test_human_output_says_saved_and_keeps_brackets_in_names(cli, ws_dir, small_table):
+    """Console markup must not eat " [saved]" nor a dataset name holding brackets."""
+    path = ws_dir / "cust.csv"
+    small_table.iloc[:40].to_csv(path, index=False)
+    r = cli(["scan", str(path), "--save", "--name", "crm/[bold]members", "--sample", "30", "-w", str(ws_dir)])
+    assert r.exit_code == 0, r.stderr
+    assert "crm/[bold]members: 40 rows" in r.stdout and "[saved]" in r.stdout

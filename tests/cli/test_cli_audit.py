@@ -49,3 +49,26 @@ def test_policy_commands(cli, tmp_path):
     ids = {p["id"] for p in r.json()}
     assert {"membership", "order_fulfilment", "personalised_marketing", "analytics", "joint_profiling",
             "cross_border_service"} <= ids
+
+
+def test_tables_print_brackets_as_text(cli, tmp_path, monkeypatch):
+    from omniguard.cli import common
+
+    monkeypatch.setattr(common.console, "width", 200)
+    ws = tmp_path / "ws"
+    cli(f"init {ws}")
+    from omniguard.workspace import Workspace
+
+    with Workspace.open(ws) as w:
+        w.audit.record("read", actor="[/b]odd[red]name", dataset="[saved]")
+    r = cli(f"-w {ws} audit log")
+    assert r.exit_code == 0, r.stderr
+    assert "[/b]odd[red]name" in r.stdout
+    assert "[saved]" in r.stdout
+
+
+def test_subject_count_with_a_digest(workspace):
+    n, d = workspace.audit.subjects_digest(["a", "b"])
+    workspace.audit.record("federation.round", rows=2, subjects=n, subjects_digest=d)
+    ev = next(iter(workspace.audit.query(action="federation.round")))
+    assert ev["subjects"] == 2 and ev["subjects_digest"] == d and "subject_ref" not in ev

@@ -107,3 +107,13 @@ def test_rights_commands(cli, ws_root, tmp_path):
     res = cli(f"{w} rights list --json")
     assert {r["kind"]: r["status"] for r in res.json()} == {"access": "completed", "erase": "completed"}
     assert cli(f"{w} rights export M1 --dataset {tmp_path / 'missing.csv'}:member_id").exit_code == 2
+
+
+def test_import_summary_shows_the_encoding_and_a_bracketed_file_name(cli, ws_root, tmp_path):
+    """Console markup must not eat "[gb18030]" nor choke on a file name holding brackets."""
+    path = tmp_path / "events[bold].csv"
+    path.write_text("会员编号,目的,操作,时间,告知版本\nM1,analytics,同意,2026-03-01 08:00:00,privacy-notice@1\n",
+                    encoding="gbk")
+    res = cli(["-w", str(ws_root), "consent", "import", str(path)])
+    assert res.exit_code == 0, res.stderr
+    assert "from events[bold].csv [gb18030] in" in res.stdout

@@ -89,7 +89,8 @@ class AuditLog:
         """A validated event body without ``seq`` and ``ts`` (the append assigns those).
 
         Fields: actor, role, purpose, legal_basis, consent_ref, dataset, columns, rows,
-        subjects (one id or an iterable of ids: stored as count + digest), decision, reason,
+        subjects (one id as text, an iterable of ids: stored as count + digest, or a count that goes
+        with a ``subjects_digest`` the caller computed), decision, reason,
         details (a small mapping of counts, ids of omniguard objects and settings, never personal
         values)."""
         unknown = set(fields) - set(_TOP_FIELDS)
@@ -126,9 +127,13 @@ class AuditLog:
             ev["rows"] = int(fields["rows"])
         subjects = fields.get("subjects")
         if subjects is not None:
-            if isinstance(subjects, str | int):
+            if isinstance(subjects, bool):
+                raise InputError("audit subjects: give ids or a count, not a flag")
+            if isinstance(subjects, int):  # a count computed by the caller (with its subjects_digest)
+                ev["subjects"] = subjects
+            elif isinstance(subjects, str):
                 ev["subjects"] = 1
-                ev["subject_ref"] = self.subject_ref(str(subjects))
+                ev["subject_ref"] = self.subject_ref(subjects)
             else:
                 ev["subjects"], ev["subjects_digest"] = self.subjects_digest(subjects)
         elif fields.get("subject_ref"):

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import click
+from rich.markup import escape
 
 from omniguard.cli.common import common_options, console, emit, progress, state, table
 from omniguard.errors import InputError, VerificationFailed
@@ -212,8 +213,8 @@ def import_cmd(file, maps, mapping, channel, encoding, readmit_erased, dry_run, 
         atomic_write_text(report_file, json.dumps(rep.to_dict(), ensure_ascii=False, indent=2) + "\n")
     emit(rep.to_dict(), lambda d: console.print(
         f"{'checked' if d['dry_run'] else 'imported'} {d['rows'] if d['dry_run'] else d['imported']} events "
-        f"({', '.join(f'{k} {v}' for k, v in d['by_action'].items())}) of {d['subjects']} subjects from {d['file']} "
-        f"[{d['encoding']}] in {d['seconds']} s"
+        f"({', '.join(f'{k} {v}' for k, v in d['by_action'].items())}) of {d['subjects']} subjects from {escape(d['file'])} "
+        f"\\[{d['encoding']}] in {d['seconds']} s"
         + (f"; ignored columns: {', '.join(d['ignored_columns'])}" if d["ignored_columns"] else "")))
 
 

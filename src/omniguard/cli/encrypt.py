@@ -17,7 +17,8 @@ _dataset = click.option("--dataset", metavar="NAME",
                         help="Dataset name the cells are bound to (default: the input file's name).")
 
 
-def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: str | None) -> list[str]:
+def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: str | None,
+                      scanned_as: str | None = None) -> list[str]:
     """Columns graded at least ``grade``: from a scan report (`omniguard scan --json`), or from the
     workspace inventory when the classification component provides ``column_grades(dataset)``."""
     from omniguard.policy.models import Grade
@@ -40,7 +41,9 @@ def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: s
             lookup = getattr(ws.inventory, "column_grades", None)
         except (ImportError, AttributeError):
             lookup = None
-        found = lookup(dataset) if lookup else None
+        found = None
+        for name in dict.fromkeys(n for n in (dataset, scanned_as) if n):  # `scan` names a file by its path
+            found = found or (lookup(name) if lookup else None)
         if not found:
             raise InputError(f"--grade: no saved scan of {dataset} in the inventory",
                              hint="run `omniguard scan FILE --json > scan.json` and pass --scan-report scan.json, "
@@ -66,6 +69,7 @@ def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: s
 @common_options
 def encrypt_cmd(file, columns, grade, scan_report, subject_column, dataset, output) -> None:
     """Encrypt columns with SM4-GCM; encrypted cells become base64 text, other columns are kept."""
+    from omniguard.classify.readers import dataset_name
     from omniguard.crypto.frame import encrypt_frame
     from omniguard.tabular import read_table, write_table
 
@@ -75,7 +79,7 @@ def encrypt_cmd(file, columns, grade, scan_report, subject_column, dataset, outp
     df = read_table(file)
     dataset = dataset or Path(file).name
     cols = [c.strip() for c in columns.split(",") if c.strip()] if columns else \
-        _columns_at_grade(ws, df, dataset, grade, scan_report)
+        _columns_at_grade(ws, df, dataset, grade, scan_report, scanned_as=dataset_name(file))
     if not cols:
         raise InputError(f"no column of {dataset} is graded {grade} or above; nothing to encrypt")
     with progress(len(cols), "encrypting") as update:

@@ -15,13 +15,14 @@ from omniguard.cli.common import common_options, console, emit, state, table
 @click.option("--actor", required=True, help="Who the data is for (recorded in the audit log).")
 @click.option("--role", help="Role from the policy pack (default: the pack's default role).")
 @click.option("--subject-column", "-s", help="Column holding the data subject's id (rows without consent are dropped).")
-@click.option("--dataset", help="Dataset name in the inventory (default: the file name).")
+@click.option("--dataset", help="Dataset name in the inventory (default: the path as given, as `scan` names it).")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False),
               help="Output file (.csv, .parquet or .jsonl), written atomically.")
 @common_options
 def protect_cmd(file, purpose, actor, role, subject_column, dataset, output) -> None:
     """Release FILE for a purpose: consenting subjects only, minimum necessary columns, each
     protected by its grade and the role. Exit 1 when access is denied."""
+    from omniguard.classify.readers import dataset_name
     from omniguard.tabular import read_table, write_table
 
     ws = state().open_workspace()
@@ -31,7 +32,7 @@ def protect_cmd(file, purpose, actor, role, subject_column, dataset, output) -> 
         raise InputError("the output must not overwrite the input file")
     df = read_table(file)
     res = ws.guard.run(df, purpose=purpose, actor=actor, role=role, subject_column=subject_column,
-                       dataset=dataset or Path(file).name)
+                       dataset=dataset or dataset_name(file))
     write_table(res.frame, output)
     data = {**res.to_dict(), "output": output}
 

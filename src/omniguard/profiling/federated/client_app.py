@@ -107,7 +107,7 @@ def handle_train(msg: Message, site: Site) -> Message:
     with open(folder / ROUNDS, "a", encoding="utf-8") as f:
         f.write(json.dumps({"round": rnd, "phase": phase, "rows": data.rows, "steps": steps}) + "\n")
     ws.audit.record("federation.round", role=PARTNER_ROLE, purpose=spec.purpose, dataset=approval.dataset,
-                    rows=data.rows, subjects_digest=data.subjects_digest,
+                    rows=data.rows, subjects=data.rows, subjects_digest=data.subjects_digest,
                     details={"job": spec.job_id, "round": rnd, "phase": phase, "steps": steps,
                              "noise_multiplier": round(approval.noise_multiplier, 4)})
     privacy = approval.privacy or {}

@@ -202,7 +202,8 @@ omniguard-wait-partners = {float(wait_partners)}
 
 def _connection(home: Path, address: str, ca: Path | None) -> None:
     home.mkdir(parents=True, exist_ok=True)
-    trust = f"root-certificates = {json.dumps(str(ca))}" if ca else "insecure = true"
+    # Flower's configuration accepts only an absolute path here (a relative --tls-ca was refused).
+    trust = f"root-certificates = {json.dumps(str(Path(ca).resolve()))}" if ca else "insecure = true"
     (home / "config.toml").write_text(f'[superlink]\ndefault = "{CONNECTION}"\n\n[superlink.{CONNECTION}]\n'
                                       f'address = "{address}"\n{trust}\n', encoding="utf-8")
 

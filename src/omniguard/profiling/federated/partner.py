@@ -179,7 +179,7 @@ def load_partner_data(ws: Any, spec: JobSpec, data_path: str | Path, *, dataset:
     count, digest = ws.audit.subjects_digest(ids[keep].to_numpy(dtype=object))
     ws.audit.record(
         "federation.data_loaded", role=PARTNER_ROLE, purpose=spec.purpose, dataset=dataset,
-        columns=[f.column for f in spec.features], rows=count, subjects_digest=digest,
+        columns=[f.column for f in spec.features], rows=count, subjects=count, subjects_digest=digest,
         details={"job": spec.job_id, "round": server_round, "rows_in_file": len(df),
                  "rows_without_consent": int((~keep).sum())})
     return PartnerData(scale_to_box(X, lower, upper), y, count, len(df), digest)
@@ -237,7 +237,7 @@ def approve(ws: Any, spec_path: str | Path, data_path: str | Path, *, partner: s
     approval.save(folder)
     (folder / ROUNDS).unlink(missing_ok=True)
     ws.audit.record("federation.job_approved", role=PARTNER_ROLE, purpose=spec.purpose, dataset=dataset,
-                    rows=data.rows, subjects_digest=data.subjects_digest,
+                    rows=data.rows, subjects=data.rows, subjects_digest=data.subjects_digest,
                     decision="allow" if guarantee else "partial",
                     reason=None if guarantee else "no differential privacy (allowed by this partner)",
                     details={"job": spec.job_id, "spec": spec.digest()[:16], "partner": partner,

@@ -45,7 +45,7 @@ def score_customers(ws: Any, model_path: str | Path, data_path: str | Path, *, s
     out = pd.DataFrame({subject_column: kept[subject_column], column: scores})
     write_table(out, output)
     count, digest = ws.audit.subjects_digest(ids[keep].to_numpy(dtype=object))
-    ws.audit.record("federation.score", role=PARTNER_ROLE, purpose=purpose, dataset=path.name, rows=count,
+    ws.audit.record("federation.score", role=PARTNER_ROLE, purpose=purpose, dataset=path.name, rows=count, subjects=count,
                     subjects_digest=digest,
                     details={"job": body["job_id"], "task": body["task"], "rows_without_consent": int((~keep).sum()),
                              "file": Path(output).name})
