@@ -34,11 +34,14 @@ def _done(d: dict) -> None:
 @click.argument("subject")
 @_request_options
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the JSON document here.")
+@click.option("--role", default="dpo", show_default=True,
+              help="Role that decrypts the person's encrypted cells for their copy (needs decrypt: true).")
 @common_options
-def export_cmd(subject, datasets, request_id, received, output) -> None:
-    """Everything held about SUBJECT as JSON (access and portability, Art. 45)."""
+def export_cmd(subject, datasets, request_id, received, output, role) -> None:
+    """Everything held about SUBJECT as JSON (access and portability, Art. 45); encrypted cells are
+    decrypted for the person's copy when the role may decrypt."""
     ws = state().open_workspace()
-    doc = ws.rights.export(subject, datasets=datasets, request_id=request_id, received=received)
+    doc = ws.rights.export(subject, datasets=datasets, request_id=request_id, received=received, role=role)
     text = json.dumps(doc, ensure_ascii=False, indent=2, default=str) + "\n"
     if output:
         from omniguard.fileio import atomic_write_text

@@ -24,6 +24,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sqlalchemy import Connection, delete, func, insert, select, text, update
 
 from omniguard.config import iso_utc
@@ -157,11 +158,13 @@ class RightsDesk:
     # --- access and portability (Art. 45) -----------------------------------------------------
 
     def export(self, subject_id: str, *, datasets: Iterable[Any] = (), request_id: str | None = None,
-               received: Any = None, actor: str | None = None) -> dict[str, Any]:
-        """Everything held about a subject as one JSON-ready document."""
+               received: Any = None, actor: str | None = None, role: str | None = "dpo") -> dict[str, Any]:
+        """Everything held about a subject as one JSON-ready document. Cells stored SM4-encrypted
+        are decrypted for the person's copy (Art. 45 means a readable copy) when ``role`` may
+        decrypt; otherwise they stay encrypted and the document says so."""
         sid = check_subject(subject_id)
         refs = [DatasetRef.parse(d) for d in datasets]
-        found = subject_data.locate(refs, sid)
+        found = [self._readable(f, actor, role) for f in subject_data.locate(refs, sid)]
         consent = self.ws.consent
         history = consent.history(sid)
         ref = self.ws.audit.subject_ref(sid)
@@ -186,7 +189,9 @@ class RightsDesk:
             "audit_events": list(self.ws.audit.query(subject_ref=ref)),
             "datasets": [{"dataset": f.ref.name, "column": f.ref.column, "rows": subject_data.rows_of(f)} for f in found],
             "notes": ["Audit events about many subjects at once hold a count and a keyed digest, not ids, and "
-                      "cannot be attributed to one person; they are not listed."],
+                      "cannot be attributed to one person; they are not listed."]
+                     + [f"{f.ref.name}: encrypted cells left encrypted (role {role} may not decrypt)"
+                        for f in found if f.still_encrypted],
         }
         with self.ws.store.write() as conn:
             req = self._begin(conn, "access", sid, request_id, received, actor)
@@ -199,6 +204,24 @@ class RightsDesk:
                                  details={"request": req.request_id, **outcome})
         doc["request"] = self.get(req.request_id).to_dict()
         return doc
+
+    def _readable(self, f: Any, actor: str | None, role: str | None) -> Any:
+        """The subject's rows of one dataset, with omniguard ciphertext cells decrypted."""
+        from omniguard.crypto import looks_like_ciphertext
+        from omniguard.errors import AccessDenied
+
+        rows = f.frame[f.hits]
+        if not any(looks_like_ciphertext(rows[c]).any() for c in rows.columns):
+            return f
+        from omniguard.crypto.frame import decrypt_frame
+
+        try:
+            plain = decrypt_frame(self.ws, rows, dataset=f.ref.name, role=role, actor=actor,
+                                  subject_column=f.ref.column).frame
+        except AccessDenied:
+            f.still_encrypted = True
+            return f
+        return subject_data.Located(f.ref, plain, pd.Series(True, index=plain.index))
 
     # --- erasure (Art. 47) ----------------------------------------------------------------------
 

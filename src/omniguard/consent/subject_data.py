@@ -45,6 +45,7 @@ class Located:
     ref: DatasetRef
     frame: pd.DataFrame
     hits: pd.Series  # boolean mask of the subject's rows
+    still_encrypted: bool = False  # encrypted cells the exporting role could not decrypt
 
     @property
     def count(self) -> int:
