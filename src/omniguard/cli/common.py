@@ -86,13 +86,12 @@ def emit(data: Any, human: Callable[[Any], None] | None = None) -> None:
 
 
 def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -> None:
-    """Cells are text, never console markup: a name such as ``[/b]`` prints as itself."""
-    from rich.markup import escape
+    """Title, headers and cells are text, never console markup: ``[/b]`` prints as itself."""
     from rich.text import Text
 
-    t = Table(title=escape(title) if title else None, show_lines=False, header_style="bold")
+    t = Table(title=Text(title) if title else None, show_lines=False, header_style="bold")
     for c in columns:
-        t.add_column(escape(str(c)), overflow="fold")
+        t.add_column(Text(str(c)), overflow="fold")
     for r in rows:
         t.add_row(*[Text("" if v is None else str(v)) for v in r])
     console.print(t)

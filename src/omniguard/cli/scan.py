@@ -50,16 +50,14 @@ def scan_cmd(sources, sample, save, sets, dataset, no_name_hints, report) -> Non
 
 
 def _human(data: dict) -> None:
-    from rich.markup import escape  # dataset names and "[saved]" are text, not console markup
-
     for rec in data["datasets"]:
         flags = [k for k, v in rec["flags"].items() if v is True]
         table(["column", "entity", "category", "grade", "conf", "prev", "evidence"],
               [[c["name"], c["entity"] or "-", (c["category"] or "-") + (" (set)" if c.get("overridden") else ""),
                 c["grade"], f"{c['confidence']:.2f}", f"{c['prevalence']:.2f}", (c["evidence"] or [""])[0]]
                for c in rec["columns"]],
-              title=f"{escape(rec['dataset'])}: {rec['rows']:,} rows, grade {rec['grade']}"
-                    + (f", flags: {', '.join(flags)}" if flags else "") + (" \\[saved]" if rec.get("saved") else ""))
+              title=f"{rec['dataset']}: {rec['rows']:,} rows, grade {rec['grade']}"
+                    + (f", flags: {', '.join(flags)}" if flags else "") + (" [saved]" if rec.get("saved") else ""))
     if data.get("report"):
         console.print(f"report written to {data['report']}")
 
