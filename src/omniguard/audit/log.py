@@ -159,32 +159,30 @@ class AuditLog:
         ).first()
         return (0, GENESIS) if row is None else (int(row[0]), bytes(row[1]))
 
-    def _append(self, conn: Connection, bodies: Sequence[dict[str, Any]]) -> list[AuditRecord]:
+    def _append(self, conn: Connection, bodies: Sequence[dict[str, Any]]) -> AuditRecord:
+        """Chain and insert ``bodies``; returns the record of the last one."""
         seq, prev = self.head(conn)
         ts = iso_utc()
         rows = []
-        out = []
         for ev in bodies:
             seq += 1
-            ev = {**ev, "seq": seq, "ts": ts}
-            body = canonical(ev)
+            body = canonical({**ev, "seq": seq, "ts": ts})
             if len(body) > MAX_BODY_BYTES:
                 raise InputError(f"audit event too large ({len(body)} bytes); keep details to counts and ids")
             h = link(prev, body)
             rows.append((seq, body.decode(), prev, h))
-            out.append(AuditRecord(seq, h.hex()))
             prev = h
         self.store.insert_rows(conn, "audit_events", ("seq", "body", "prev_hash", "hash"), rows)
-        return out
+        return AuditRecord(seq, prev.hex())
 
     def record(self, action: str, *, conn: Connection | None = None, **fields: Any) -> AuditRecord:
         """Append one event. Pass ``conn`` (from ``store.write()``) to make the event part of the
         caller's transaction: the event and the change it describes commit or vanish together."""
         ev = self.event(action, **fields)
         if conn is not None:
-            return self._append(conn, [ev])[0]
+            return self._append(conn, [ev])
         with self.store.write() as c:
-            rec = self._append(c, [ev])[0]
+            rec = self._append(c, [ev])
         self._maybe_checkpoint()
         return rec
 
