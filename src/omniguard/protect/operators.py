@@ -10,6 +10,7 @@ Ray ``map_batches`` given a context built on the worker.
 
 from __future__ import annotations
 
+import abc
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -121,15 +122,15 @@ def admin_prefix(arr: pa.Array, max_chars: int = 20) -> pa.Array:
 # --- the registry -------------------------------------------------------------------------------
 
 
-class Operator:
+class Operator(abc.ABC):
     """Turn a column into its protected form. ``apply`` returns None to drop the column."""
 
     name: ClassVar[str] = ""
     keyed: ClassVar[bool] = False
 
+    @abc.abstractmethod
     def apply(self, values: pd.Series, *, entity: str | None = None, column: str = "",
-              ctx: ProtectionContext | None = None, **params: Any) -> pd.Series | None:
-        raise NotImplementedError
+              ctx: ProtectionContext | None = None, **params: Any) -> pd.Series | None: ...
 
 
 OPERATORS: dict[str, Operator] = {}
