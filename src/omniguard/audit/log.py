@@ -31,6 +31,7 @@ _TOP_FIELDS = (
     "actor", "role", "purpose", "legal_basis", "consent_ref", "dataset", "columns", "rows",
     "subjects", "subject_ref", "subjects_digest", "decision", "reason", "details",
 )
+_TOP_FIELD_SET = frozenset(_TOP_FIELDS)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -93,7 +94,7 @@ class AuditLog:
         with a ``subjects_digest`` the caller computed), decision, reason,
         details (a small mapping of counts, ids of omniguard objects and settings, never personal
         values)."""
-        unknown = set(fields) - set(_TOP_FIELDS)
+        unknown = fields.keys() - _TOP_FIELD_SET
         if unknown:
             raise TypeError(f"unknown audit fields: {', '.join(sorted(unknown))}")
         if not isinstance(action, str) or not action or len(action) > 64:

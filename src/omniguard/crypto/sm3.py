@@ -34,8 +34,12 @@ def _pick_hasher() -> Callable[[bytes], bytes]:
     if probe != _crypto_sm3(b"abc"):  # never trust a surprising provider
         return _crypto_sm3
 
+    empty = hashlib.new("sm3")  # copying a hasher skips OpenSSL's lookup of "sm3" by name
+
     def _hashlib_sm3(data: bytes = b"") -> bytes:
-        return hashlib.new("sm3", data).digest()
+        h = empty.copy()
+        h.update(data)
+        return h.digest()
 
     return _hashlib_sm3
 
