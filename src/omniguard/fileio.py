@@ -1,4 +1,8 @@
-"""Atomic file writes: readers see the old file or the complete new one, never half of it."""
+"""Files users hand us and files we write.
+
+Reads fail with one line naming the file (never a traceback); writes are atomic: readers see the
+old file or the complete new one, never half of it.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
+
+from omniguard.errors import InputError
 
 
 @contextlib.contextmanager
@@ -47,3 +53,25 @@ def atomic_write_text(target: str | os.PathLike[str], text: str, perms: int | No
 def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
     with atomic_open(target, "wb") as f:
         f.write(data)
+
+
+def read_input(path: str | os.PathLike[str]) -> bytes:
+    """The bytes of a file the user named; InputError naming the file otherwise."""
+    path = Path(path)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"{path.name}: file not found") from None
+    except IsADirectoryError:
+        raise InputError(f"{path.name}: is a folder, not a file") from None
+    except OSError as e:
+        raise InputError(f"{path.name}: cannot read ({e.strerror})") from None
+
+
+def read_utf8(path: str | os.PathLike[str], what: str) -> str:
+    """A text file that must be UTF-8 (a BOM is allowed); ``what`` names it in the error, as in
+    'a job spec'."""
+    try:
+        return read_input(path).decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(f"{Path(path).name}: {what} is UTF-8 text") from None

@@ -105,17 +105,10 @@ def load_answers(path: str | Path) -> dict[str, str]:
     """Read an answers file; every problem is one line naming the file and the key."""
     import yaml
 
+    from omniguard.fileio import read_utf8
+
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path.name}: file not found") from None
-    except OSError as e:
-        raise InputError(f"{path.name}: cannot read ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: an answers file is UTF-8 text") from None
+    text = read_utf8(path, "an answers file")
     try:
         doc = yaml.safe_load(text)
     except yaml.YAMLError as e:

@@ -23,6 +23,7 @@ import pandas as pd
 from omniguard.consent.registry import EventIdsExist
 from omniguard.consent.validate import STORED, already_stored, validate
 from omniguard.errors import InputError
+from omniguard.fileio import read_input
 
 CANONICAL = ("event_id", "subject_id", "purpose", "action", "ts", "notice", "notice_id", "notice_version",
              "separate", "channel", "guardian_ref", "birth_date", "age", "evidence", "expires_at")
@@ -111,12 +112,7 @@ def _read(path: Path, encoding: str | None) -> tuple[pd.DataFrame, str, int]:
     """(frame of text, encoding, line number of the first record)."""
     from omniguard.tabular import read_csv
 
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path.name}: file not found") from None
-    except OSError as e:
-        raise InputError(f"{path.name}: cannot read ({e.strerror})") from None
+    data = read_input(path)
     if not data.strip():
         raise _rejected(path, "", 1, "empty file")
     enc, problem = (encoding, None) if encoding else sniff_encoding(data)

@@ -20,6 +20,7 @@ from typing import Any
 
 from omniguard.crypto.sm3 import sm3
 from omniguard.errors import InputError
+from omniguard.fileio import read_utf8
 
 FORMAT = 1
 TASKS = ("segments", "propensity")
@@ -282,14 +283,4 @@ def _privacy(r: _Reader, priv: dict) -> Privacy:
 
 def load_spec(path: str | Path) -> JobSpec:
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise InputError(f"{path.name}: file not found") from None
-    except OSError as e:
-        raise InputError(f"{path.name}: cannot read ({e.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InputError(f"{path.name}: a job spec is UTF-8 text") from None
-    return parse_spec(text, path.name)
+    return parse_spec(read_utf8(path, "a job spec"), path.name)
