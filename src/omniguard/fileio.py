@@ -55,11 +55,13 @@ def atomic_write_bytes(target: str | os.PathLike[str], data: bytes) -> None:
         f.write(data)
 
 
-def read_input(path: str | os.PathLike[str]) -> bytes:
-    """The bytes of a file the user named; InputError naming the file otherwise."""
+def read_input(path: str | os.PathLike[str], limit: int = -1) -> bytes:
+    """The bytes (the first ``limit`` bytes) of a file the user named; InputError naming the file
+    otherwise."""
     path = Path(path)
     try:
-        return path.read_bytes()
+        with open(path, "rb") as f:
+            return f.read(limit)
     except FileNotFoundError:
         raise InputError(f"{path.name}: file not found") from None
     except IsADirectoryError:

@@ -20,7 +20,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from omniguard.errors import InputError
-from omniguard.fileio import atomic_path
+from omniguard.fileio import atomic_path, read_input
 
 _PROBE = 1 << 20
 
@@ -58,15 +58,7 @@ def read_csv(path: str | os.PathLike[str], *, encoding: str | None = None) -> pd
     """Every column as text (identifiers must keep leading zeros and trailing X)."""
     path = Path(path)
     shown = path.name
-    try:
-        with open(path, "rb") as f:
-            head = f.read(_PROBE)
-    except FileNotFoundError:
-        raise InputError(f"{shown}: file not found") from None
-    except IsADirectoryError:
-        raise InputError(f"{shown}: is a folder, not a file") from None
-    except OSError as e:
-        raise InputError(f"{shown}: cannot read ({e.strerror})") from None
+    head = read_input(path, _PROBE)
     if not head.strip():
         raise InputError(f"{shown}: empty file")
     if b"\x00" in head:
