@@ -65,3 +65,22 @@ def test_the_link_checker_sees_links():
     links = _links(ROOT / "docs" / "index.md")
     assert "guide-compliance-officer.md" in links and "formats/README.md" in links
     assert "1100-answer-data-subject-requests-art-44-47-50" in _anchors(ROOT / "docs" / "guide-compliance-officer.md")
+
+
+def _commands(cmd, path="omniguard"):
+    import click
+
+    for name, sub in getattr(cmd, "commands", {}).items():
+        yield f"{path} {name}", sub
+        if isinstance(sub, click.Group):
+            yield from _commands(sub, f"{path} {name}")
+
+
+def test_command_summaries_do_not_stop_at_an_abbreviation():
+    """Click's one-line summary ends at the first word ending in '.', so 'Art. 47' or 'e.g.' in a
+    first sentence would cut `omniguard rights --help` to 'Erase SUBJECT (Art.'."""
+    from omniguard.cli import main
+
+    cut = [(path, sub.get_short_help_str(limit=300)) for path, sub in _commands(main)
+           if re.search(r"(Art|e\.g|i\.e|etc|vs|No)\.$", sub.get_short_help_str(limit=300))]
+    assert not cut, cut

@@ -14,7 +14,7 @@ from omniguard.errors import InputError, VerificationFailed
 
 @click.group("consent")
 def consent_group() -> None:
-    """Consent registry: record consent acts, check them, import, export, report (PIPL Art. 13-17, 23-31)."""
+    """Consent registry (PIPL Articles 13-17, 23-31): record consent acts, check them, import, export, report."""
 
 
 def _receipt_out(ws, rec, receipt_file: str | None, sign: bool) -> dict:
@@ -92,7 +92,7 @@ def _opt(name: str, method: str, doc: str):
     return cmd
 
 
-_opt("opt-out", "opt_out", "SUBJECT refuses personalised marketing / automated decisions for PURPOSE (PIPL Art. 24).")
+_opt("opt-out", "opt_out", "SUBJECT refuses personalised marketing / automated decisions for PURPOSE (PIPL Article 24).")
 _opt("opt-in", "opt_in", "SUBJECT lifts an earlier opt-out of PURPOSE.")
 
 

@@ -12,7 +12,7 @@ from omniguard.errors import InputError, VerificationFailed
 
 @click.group("pia")
 def pia_group() -> None:
-    """Personal-information impact assessments (PIPL Art. 55-56), kept at least 3 years, signed."""
+    """Personal-information impact assessments (PIPL Articles 55-56), kept at least 3 years, signed."""
 
 
 def _html_target(output: str | None) -> Path | None:

@@ -38,7 +38,7 @@ def _done(d: dict) -> None:
               help="Role that decrypts the person's encrypted cells for their copy (needs decrypt: true).")
 @common_options
 def export_cmd(subject, datasets, request_id, received, output, role) -> None:
-    """Everything held about SUBJECT as JSON (access and portability, Art. 45); encrypted cells are
+    """Everything held about SUBJECT as JSON (access and portability, PIPL Article 45); encrypted cells are
     decrypted for the person's copy when the role may decrypt."""
     ws = state().open_workspace()
     doc = ws.rights.export(subject, datasets=datasets, request_id=request_id, received=received, role=role)
@@ -60,7 +60,7 @@ def export_cmd(subject, datasets, request_id, received, output, role) -> None:
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @common_options
 def erase_cmd(subject, datasets, request_id, received, yes) -> None:
-    """Erase SUBJECT (Art. 47): delete consent records and dataset rows, shred their key, leave a tombstone."""
+    """Erase SUBJECT (PIPL Article 47): delete consent records and dataset rows, shred their key, leave a tombstone."""
     if not yes:
         if not sys.stdin.isatty():
             raise InputError("erasure cannot be undone: add --yes to confirm")
@@ -88,7 +88,7 @@ def erase_cmd(subject, datasets, request_id, received, yes) -> None:
               "in the --dataset files (repeatable).")
 @common_options
 def correct_cmd(subject, datasets, request_id, received, birth_date, sets) -> None:
-    """Correct what is held about SUBJECT (Art. 46)."""
+    """Correct what is held about SUBJECT (PIPL Article 46)."""
     values = {}
     for s in sets:
         field, sep, value = s.partition("=")
