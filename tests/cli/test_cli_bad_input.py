@@ -133,3 +133,16 @@ def test_bad_time_filter(cli, ws_dir):
 def test_bad_checkpoint_file(cli, ws_dir, tmp_path):
     (tmp_path / "cp.json").write_text("{nope")
     assert "not a checkpoint file" in _one_line_error(cli(f"-w {ws_dir} audit verify --checkpoint {tmp_path / 'cp.json'}"))
+
+
+@pytest.mark.parametrize("args", [
+    "rights erase M001 --request --yes",          # the id forgotten: --yes must not become the id
+    "rights erase M001 --request 13800138000 --yes",
+    "rights reject 110101199003071234 --reason duplicate",
+])
+def test_malformed_request_ids_are_named_without_repeating_them(ws_dir, cli, args):
+    before = _head(ws_dir)
+    line = _one_line_error(cli(args, cwd=ws_dir))
+    assert "not a rights request id" in line
+    assert "13800138000" not in line and "110101199003071234" not in line and "--yes" not in line
+    assert _head(ws_dir) == before

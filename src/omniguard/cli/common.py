@@ -94,7 +94,14 @@ def table(columns: list[str], rows: list[list[Any]], title: str | None = None) -
         t.add_column(Text(str(c)), overflow="fold")
     for r in rows:
         t.add_row(*[Text("" if v is None else str(v)) for v in r])
-    console.print(t)
+    if console.is_terminal:
+        console.print(t)
+        return
+    # Piped or redirected: no screen to fit, so ids and timestamps stay whole for grep and less.
+    from rich.measure import Measurement
+
+    wide = Measurement.get(console, console.options.update_width(10_000), t).maximum
+    Console(highlight=False, soft_wrap=True, width=max(wide, console.width)).print(t)
 
 
 @contextlib.contextmanager

@@ -16,9 +16,18 @@ def rights_group() -> None:
     """Data-subject requests: access/portability, correction, erasure, and their due dates."""
 
 
+def _request_id(_ctx: click.Context, _p: click.Parameter, value: str | None) -> str | None:
+    """Checked while parsing, so `--request --yes` (a forgotten id) is named as such rather than
+    taken for a missing confirmation."""
+    from omniguard.consent.rights import check_request_id
+
+    return None if value is None else check_request_id(value)
+
+
 def _request_options(f):
     f = click.option("--received", metavar="TIME", help="When the request arrived (default now); sets the due date.")(f)
-    f = click.option("--request", "request_id", metavar="ID", help="Complete this open request.")(f)
+    f = click.option("--request", "request_id", metavar="ID", callback=_request_id,
+                     help="Complete this open request.")(f)
     f = click.option("--dataset", "datasets", multiple=True, metavar="PATH:COLUMN",
                      help="A dataset holding the subject, and its subject id column (repeatable).")(f)
     return f
@@ -115,7 +124,7 @@ def open_cmd(kind, subject, received, note) -> None:
 
 
 @rights_group.command("reject")
-@click.argument("request_id")
+@click.argument("request_id", callback=_request_id)
 @click.option("--reason", required=True, help="Why (kept with the request).")
 @common_options
 def reject_cmd(request_id, reason) -> None:

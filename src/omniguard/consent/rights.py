@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import importlib.util
 import json
+import re
 import secrets
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
@@ -43,6 +44,15 @@ from omniguard.consent.writer import bump_state_version
 from omniguard.errors import InputError
 
 KINDS = ("access", "erase", "correct")
+_REQUEST_ID = re.compile(r"R-\d{8}-[0-9a-f]{6}")
+
+
+def check_request_id(request_id: str) -> str:
+    """A request id as ``_new`` makes them. The message never repeats a malformed value: it may
+    be a subject id typed in the wrong place."""
+    if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
+        raise InputError("not a rights request id (R-YYYYMMDD-xxxxxx, as `omniguard rights list` shows)")
+    return request_id
 EXPORT_FORMAT = "omniguard-subject-export/1"
 
 
@@ -99,6 +109,7 @@ class RightsDesk:
         return req
 
     def get(self, request_id: str) -> RightsRequest:
+        check_request_id(request_id)
         with self.ws.store.read() as conn:
             row = conn.execute(select(rights_requests).where(rights_requests.c.request_id == request_id)).mappings().first()
         if row is None:
@@ -143,6 +154,7 @@ class RightsDesk:
                actor: str | None) -> RightsRequest:
         if request_id is None:
             return self._new(conn, kind, sid, received, None, actor)
+        check_request_id(request_id)
         row = conn.execute(select(rights_requests).where(rights_requests.c.request_id == request_id)).mappings().first()
         if row is None:
             raise InputError(f"no rights request {request_id!r}")
