@@ -83,3 +83,16 @@ def test_cli_release_and_budget(workspace, customers, cli, tmp_path):
     assert r.exit_code == 2 and r.stderr.startswith("error: --sum") and "Traceback" not in r.stderr
     shown = cli(f"dp budget show members.csv --entries {w} --json").json()
     assert shown["datasets"][0]["spent_epsilon"] == pytest.approx(1.0) and len(shown["entries"]) == 1
+
+
+def test_a_large_epsilon_is_warned_about_once_in_our_words(workspace, customers, cli, tmp_path, caplog):
+    data = tmp_path / "members.csv"
+    customers.to_csv(data, index=False)
+    w = f"-w {workspace.root}"
+    assert cli(f"dp budget set members.csv --epsilon 10 --delta 1e-6 {w}").exit_code == 0
+    r = cli(f"dp release {data} --by segment --count --epsilon 6 --keys gold {w} --json")
+    assert r.exit_code == 0, r.stderr
+    assert r.json()["warnings"] and r.stderr.count("warning: epsilon 6 per customer") == 1
+    assert not [x for x in caplog.records if x.name.startswith("opendp")]  # OpenDP's own log line stays quiet
+    r = cli(f"dp release {data} --by segment --count --epsilon 1 --keys gold {w} --json")
+    assert r.exit_code == 0 and r.json()["warnings"] == [] and "warning" not in r.stderr

@@ -83,6 +83,8 @@ def release_cmd(file, by, count, sums, means, epsilon, delta, keys, alpha, datas
                          f"{d['threshold']} suppressed")
                       + f"; budget left: epsilon {d['remaining_epsilon']:.4g}")
 
+    for w in result.warnings:
+        click.echo(f"warning: {w}", err=True)
     emit(data, human)
 
 

@@ -10,6 +10,7 @@ every listed segment is released, empty or not, and no delta is needed.
 
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 from dataclasses import dataclass, field
@@ -30,6 +31,9 @@ class Bounded:
     upper: float
 
 
+LARGE_EPSILON = 5.0  # OpenDP's own warning level for a single release
+
+
 @dataclass
 class SegmentRelease:
     release_id: str
@@ -45,12 +49,13 @@ class SegmentRelease:
     mechanisms: list[dict[str, Any]] = field(default_factory=list)
     ledger_entry: int | None = None
     remaining_epsilon: float | None = None
+    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"release": self.release_id, "dataset": self.dataset, "by": self.by, "epsilon": self.epsilon,
                 "delta": self.delta, "unit": self.unit, "confidence": 1 - self.alpha, "keys_public": self.keys_public,
                 "threshold": self.threshold, "mechanisms": self.mechanisms, "ledger_entry": self.ledger_entry,
-                "remaining_epsilon": self.remaining_epsilon,
+                "remaining_epsilon": self.remaining_epsilon, "warnings": self.warnings,
                 "segments": self.table.replace({np.nan: None}).to_dict(orient="records")}
 
 
@@ -107,6 +112,7 @@ def release_segments(ws: Any, frame: pd.DataFrame, *, by: list[str], epsilon: fl
     margin = dp.polars.Margin(by=by, max_length=max(1_000_000, 10 ** math.ceil(math.log10(max(n, 1) * 2))),
                               max_groups=len(public_keys) if public_keys else max_groups)
     dp.enable_features("contrib")
+    logging.getLogger("opendp").setLevel(logging.ERROR)  # its epsilon advice goes in `warnings`, in our words
     context = dp.Context.compositor(
         data=data.lazy(), privacy_unit=dp.unit_of(contributions=1),
         privacy_loss=dp.loss_of(epsilon=epsilon, delta=delta or None), split_evenly_over=1, margins=[margin])
@@ -128,8 +134,10 @@ def release_segments(ws: Any, frame: pd.DataFrame, *, by: list[str], epsilon: fl
                              "threshold": threshold, "ledger_entry": entry,
                              "mechanisms": [f"{m['aggregate']} of {m['column']}: {m['distribution']} scale "
                                             f"{m['scale']:.4g}" for m in mechanisms]})
+    warnings = [f"epsilon {epsilon:g} per customer is above {LARGE_EPSILON:g}: a guarantee this weak protects "
+                "little; releases usually stay at or below 1"] if epsilon > LARGE_EPSILON else []
     return SegmentRelease(release_id, dataset, by, epsilon, delta, UNIT, alpha, public_keys is not None, threshold,
-                          table, mechanisms, entry, ws.ledger.state(dataset).remaining_epsilon)
+                          table, mechanisms, entry, ws.ledger.state(dataset).remaining_epsilon, warnings)
 
 
 def _confidence(released: pd.DataFrame, summary: pd.DataFrame, by: list[str], sums: list[Bounded],
