@@ -27,6 +27,13 @@ def test_text_tables_match_pandas_byte_for_byte(shape):
     assert out.getvalue() == df.to_csv(index=False).encode("utf-8")
 
 
+def test_duplicate_column_names_are_written_as_pandas_writes_them():
+    df = pd.DataFrame([["x", "y"]], columns=["a", "a"])
+    out = io.BytesIO()
+    _write_csv(df, out)
+    assert out.getvalue() == b"a,a\nx,y\n"
+
+
 def test_non_text_columns_are_formatted_by_pandas(tmp_path):
     df = pd.DataFrame({"n": [1.0, 2.5], "b": [True, False], "s": ["x", None],
                        "t": pd.to_datetime(["2025-01-01", "2025-01-02"])})

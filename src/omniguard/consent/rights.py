@@ -53,6 +53,8 @@ def check_request_id(request_id: str) -> str:
     if not isinstance(request_id, str) or not _REQUEST_ID.fullmatch(request_id):
         raise InputError("not a rights request id (R-YYYYMMDD-xxxxxx, as `omniguard rights list` shows)")
     return request_id
+
+
 EXPORT_FORMAT = "omniguard-subject-export/1"
 
 
