@@ -154,17 +154,22 @@ def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
 
 def _winners(frame: pd.DataFrame, actions: tuple[str, ...]) -> list[str]:
     """Event ids of the last event (by time, then by position in the batch) of each (purpose,
-    subject) among ``actions``, in key order so the state's primary key is filled in sequence."""
+    subject) among ``actions``, in key order so the state's primary key is filled in sequence.
+    One Arrow sort on (purpose, subject, time, position): half the time of factorising the keys."""
     sub = frame[frame["action"].isin(actions).to_numpy()]
-    if sub.empty:
+    n = len(sub)
+    if not n:
         return []
-    key = (sub["purpose"] + "\x00" + sub["subject_id"]).to_numpy(dtype=object)
-    codes, _ = pd.factorize(key, sort=True)
-    ts = pc.cast(pa.array(sub["ts"], type=pa.string()), pa.timestamp("us", tz="UTC")).cast(pa.int64()).to_numpy()
-    order = np.lexsort((np.arange(len(sub)), ts, codes))
-    ranked = codes[order]
-    last = np.r_[ranked[1:] != ranked[:-1], True]
-    return sub["event_id"].to_numpy(dtype=object)[order[last]].tolist()
+    ts = pc.cast(pa.array(sub["ts"], type=pa.string()), pa.timestamp("us", tz="UTC")).cast(pa.int64())
+    keys = pa.table({"p": pa.array(sub["purpose"], type=pa.string()),
+                     "s": pa.array(sub["subject_id"], type=pa.string()), "t": ts, "i": pa.array(np.arange(n))})
+    order = pc.sort_indices(keys, sort_keys=[(c, "ascending") for c in ("p", "s", "t", "i")])
+    p, s = pc.take(keys["p"], order), pc.take(keys["s"], order)
+    last = np.ones(n, dtype=bool)
+    if n > 1:
+        same = pc.and_(pc.equal(p.slice(1), p.slice(0, n - 1)), pc.equal(s.slice(1), s.slice(0, n - 1)))
+        last[:-1] = ~same.to_numpy(zero_copy_only=False)
+    return sub["event_id"].to_numpy(dtype=object)[order.to_numpy()[last]].tolist()
 
 
 def _plain_column(col: pd.Series) -> list[Any]:
