@@ -206,3 +206,26 @@ def test_large_import_takes_the_bulk_path_and_keeps_the_subject_index(workspace,
     assert states == len(last)
     sample = last[(last["action"] == "withdraw") & (last["purpose"] != "personalised_marketing")].iloc[0]
     assert workspace.consent.explain(sample["subject_id"], sample["purpose"], record=False).code == "withdrawn"
+
+
+def test_state_follows_a_batch_whether_found_by_seq_or_by_event_id(any_workspace, tmp_path):
+    """The state merge finds a batch's rows by seq when the batch got consecutive seqs and by
+    event id when not (a PostgreSQL sequence keeps the numbers a rolled-back import took)."""
+    from sqlalchemy import event
+
+    ws = any_workspace
+    merges: list[str] = []
+    event.listen(ws.store.engine, "before_cursor_execute",
+                 lambda _c, _cur, stmt, *_a: merges.append(stmt) if "INSERT INTO consent_state" in stmt else None)
+    ws.consent.import_file(write(tmp_path / "ok.csv", GOOD))
+    assert "e.seq = j.value" in merges[-1]
+    with pytest.raises(ImportRejected):  # the insert hits E1 and rolls back
+        ws.consent.import_file(write(tmp_path / "again.csv", [GOOD[1].replace("E2", "E9"), GOOD[0]]))
+    later = ["E5,M001,analytics,grant,2026-03-05T10:00:00+08:00,privacy-notice@1,false,app",
+             "E6,M002,joint_profiling,withdraw,2026-03-05T11:00:00+08:00,,,app"]
+    ws.consent.import_file(write(tmp_path / "later.csv", later))
+    gap = ws.store.dialect == "postgresql"
+    assert ("e.event_id = j.value" if gap else "e.seq = j.value") in merges[-1]
+    assert ws.consent.allowed(["M001", "M002"], "analytics").tolist() == [True, False]
+    assert ws.consent.allowed(["M001", "M002"], "joint_profiling").tolist() == [False, False]
+    assert ws.consent.explain("M001", "analytics", record=False).event["event_id"] == "E5"

@@ -37,9 +37,14 @@ _BULK_CACHE_KIB = 256 * 1024
 
 # The rows just appended that are the last of their (purpose, subject, facet) in the batch, found
 # by :func:`_winners`, merged into the state when newer than what it holds (ties: the later append).
+# Found by seq (the primary key) when the batch got consecutive seqs, as it does under the write
+# lock; by event id otherwise.
 _FROM_IDS = {
-    "sqlite": "FROM json_each(:ids) AS j JOIN consent_events AS e ON e.event_id = j.value",
-    "postgresql": "FROM unnest(CAST(:ids AS text[])) AS j(value) JOIN consent_events AS e ON e.event_id = j.value",
+    ("sqlite", "seq"): "FROM json_each(:ids) AS j JOIN consent_events AS e ON e.seq = j.value",
+    ("sqlite", "event_id"): "FROM json_each(:ids) AS j JOIN consent_events AS e ON e.event_id = j.value",
+    ("postgresql", "seq"): "FROM unnest(CAST(:ids AS bigint[])) AS j(value) JOIN consent_events AS e ON e.seq = j.value",
+    ("postgresql", "event_id"):
+        "FROM unnest(CAST(:ids AS text[])) AS j(value) JOIN consent_events AS e ON e.event_id = j.value",
 }
 
 _CONSENT_FACET = """
@@ -101,15 +106,16 @@ def write_events(store: Store, conn: Connection, events: pd.DataFrame, *, actor:
     frame = events.assign(batch=batch)[list(EVENT_COLUMNS)]
     with _bulk(store, conn, len(frame), lo):
         _insert(store, conn, frame)
-        source = _FROM_IDS[store.dialect]
+        hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM consent_events")).scalar_one())
+        by = "seq" if hi - lo == len(frame) else "event_id"
         for sql, actions in ((_CONSENT_FACET, CONSENT_ACTIONS), (_OPT_FACET, OPT_ACTIONS)):
-            ids = _winners(frame, actions)
-            if ids:
-                conn.execute(text(sql.format(source=source)),
+            pos = _winners(frame, actions)
+            if len(pos):
+                ids = (pos + lo + 1).tolist() if by == "seq" else frame["event_id"].to_numpy(dtype=object)[pos].tolist()
+                conn.execute(text(sql.format(source=_FROM_IDS[store.dialect, by])),
                              {"ids": json.dumps(ids) if store.dialect == "sqlite" else ids})
     _update_subjects(conn, frame, now)
     bump_state_version(conn)
-    hi = int(conn.execute(text("SELECT COALESCE(MAX(seq), 0) FROM consent_events")).scalar_one())
     return BatchWritten(batch, len(frame), lo + 1, hi)
 
 
@@ -152,14 +158,15 @@ def _insert(store: Store, conn: Connection, frame: pd.DataFrame) -> None:
     store.insert_rows(conn, "consent_events", EVENT_COLUMNS, list(zip(*columns, strict=True)))
 
 
-def _winners(frame: pd.DataFrame, actions: tuple[str, ...]) -> list[str]:
-    """Event ids of the last event (by time, then by position in the batch) of each (purpose,
+def _winners(frame: pd.DataFrame, actions: tuple[str, ...]) -> np.ndarray:
+    """Positions in ``frame`` of the last event (by time, then by position) of each (purpose,
     subject) among ``actions``, in key order so the state's primary key is filled in sequence.
     One Arrow sort on (purpose, subject, time, position): half the time of factorising the keys."""
-    sub = frame[frame["action"].isin(actions).to_numpy()]
+    where = np.flatnonzero(frame["action"].isin(actions).to_numpy())
+    sub = frame.iloc[where]
     n = len(sub)
     if not n:
-        return []
+        return where
     ts = pc.cast(pa.array(sub["ts"], type=pa.string()), pa.timestamp("us", tz="UTC")).cast(pa.int64())
     keys = pa.table({"p": pa.array(sub["purpose"], type=pa.string()),
                      "s": pa.array(sub["subject_id"], type=pa.string()), "t": ts, "i": pa.array(np.arange(n))})
@@ -169,7 +176,7 @@ def _winners(frame: pd.DataFrame, actions: tuple[str, ...]) -> list[str]:
     if n > 1:
         same = pc.and_(pc.equal(p.slice(1), p.slice(0, n - 1)), pc.equal(s.slice(1), s.slice(0, n - 1)))
         last[:-1] = ~same.to_numpy(zero_copy_only=False)
-    return sub["event_id"].to_numpy(dtype=object)[order.to_numpy()[last]].tolist()
+    return where[order.to_numpy()[last]]
 
 
 def _plain_column(col: pd.Series) -> list[Any]:
