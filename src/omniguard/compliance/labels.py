@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from omniguard.policy import GRADES
+
+# The grades in order, as plain text (keys of the report and assessment JSON documents).
+GRADE_NAMES: tuple[str, ...] = tuple(g.value for g in GRADES)
+
 WORDS: dict[str, dict[str, str]] = {
     # grades
     "public": {"en": "public", "zh": "公开"},

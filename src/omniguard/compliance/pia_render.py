@@ -6,7 +6,7 @@ import collections
 import functools
 from typing import Any
 
-from omniguard.compliance.labels import badge, pick, word
+from omniguard.compliance.labels import GRADE_NAMES, badge, pick, word
 from omniguard.reporting import Report
 
 TEXT: dict[str, dict[str, str]] = {
@@ -100,7 +100,7 @@ def render(record: Any, lang: str = "en") -> str:
               raw_columns=[3])
     grades = collections.Counter(x["grade"] for d in f["datasets"] for x in d["columns"])
     if grades:
-        order = [g for g in ("public", "internal", "sensitive", "core") if grades[g]]
+        order = [g for g in GRADE_NAMES if grades[g]]
         rep.bar_chart([word(g, lang) for g in order], {e("columns", "字段数"): [grades[g] for g in order]},
                       caption=rep.t("cols_per_grade"))
 
@@ -154,7 +154,7 @@ def _job(rep: Report, job: dict[str, Any], e: Any) -> None:
 
 def _protection(rep: Report, prot: dict[str, Any], lang: str, e: Any) -> None:
     rep.heading(rep.t("protection"))
-    grades = [g for g in ("public", "internal", "sensitive", "core")
+    grades = [g for g in GRADE_NAMES
               if any(g in r["grades"] for r in prot["roles"])]
     rep.table([e("role", "角色"), e("decrypt", "可解密"), e("export", "可导出"), *[word(g, lang) for g in grades]],
               [[r["role"], rep.t("yes" if r["decrypt"] else "no"), rep.t("yes" if r["export"] else "no"),

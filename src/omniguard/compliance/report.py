@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from omniguard.compliance.labels import GRADE_NAMES
 from omniguard.config import iso_utc
 from omniguard.errors import InputError
 from omniguard.policy import LegalBasis
@@ -166,7 +167,7 @@ def _denials(events: list[dict[str, Any]], months: list[tuple[str, str]]) -> dic
 
 
 def _inventory(ws: Any) -> dict[str, Any]:
-    grades = ("public", "internal", "sensitive", "core")
+    grades = GRADE_NAMES
     columns: collections.Counter[str] = collections.Counter()
     tables: collections.Counter[str] = collections.Counter()
     per_dataset = []

@@ -5,10 +5,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from omniguard.compliance.labels import badge, pick, word
+from omniguard.compliance.labels import GRADE_NAMES, badge, pick, word
 from omniguard.reporting import Report
-
-GRADES = ("public", "internal", "sensitive", "core")
 
 TEXT: dict[str, dict[str, str]] = {
     "title": {"en": "Personal information protection: compliance report", "zh": "个人信息保护合规报告"},
@@ -95,12 +93,12 @@ def render(data: dict[str, Any], lang: str = "en") -> str:
 
     rep.heading(rep.t("grades"))
     if inv["datasets"]:
-        rep.bar_chart([word(g, lang) for g in GRADES], {e("columns", "字段数"): [inv["columns_by_grade"][g]
-                                                                              for g in GRADES]},
+        rep.bar_chart([word(g, lang) for g in GRADE_NAMES], {e("columns", "字段数"): [inv["columns_by_grade"][g]
+                                                                              for g in GRADE_NAMES]},
                       caption=rep.t("grades_cap"))
     rep.table([e("dataset", "数据集"), e("table grade", "表级别"), e("rows", "行数"), e("individuals", "个人数"),
-               *[word(g, lang) for g in GRADES]],
-              [[x["dataset"], badge(rep, x["grade"]), x["rows"], x["individuals"], *[x["columns"][g] for g in GRADES]]
+               *[word(g, lang) for g in GRADE_NAMES]],
+              [[x["dataset"], badge(rep, x["grade"]), x["rows"], x["individuals"], *[x["columns"][g] for g in GRADE_NAMES]]
                for x in inv["per_dataset"]], raw_columns=[1])
 
     rep.heading(rep.t("budget"))
