@@ -277,7 +277,7 @@ def _derived_ids(*cols: pd.Series) -> pd.Series:
 
 
 def already_stored(ws: Any, event_id: pd.Series) -> np.ndarray:
-    ids = [e for e in event_id.dropna().unique().tolist()]
+    ids = event_id.dropna().unique().tolist()
     if not ids:
         return np.zeros(len(event_id), dtype=bool)
     with ws.store.read() as conn:
