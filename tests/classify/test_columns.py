@@ -112,8 +112,8 @@ def test_name_only_entities_confirmed_by_values(policy, name, values, entity):
     assert r.entity == entity and r.personal
 
 
-def test_password_column_is_core(policy):
-    assert _one(policy, "登录密码", ["$2b$12$" + "b" * 53] * 10).grade == "core"
+def test_password_column_is_highly_sensitive(policy):
+    assert _one(policy, "登录密码", ["$2b$12$" + "b" * 53] * 10).grade == "highly_sensitive"
 
 
 def test_empty_and_null_columns(policy):

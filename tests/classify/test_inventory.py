@@ -24,8 +24,8 @@ def test_save_get_override(any_workspace, scanned):
     assert [c["name"] for c in rec["columns"]] == [c.name for c in scanned.columns]
     rec = inv.set_override("crm/customers", "id_card_no", "authentication")
     col = next(c for c in rec["columns"] if c["name"] == "id_card_no")
-    assert col["overridden"] and col["grade"] == "core" and col["detected_category"] == "identity_document"
-    assert rec["grade"] == "core"  # table grade follows the human decision
+    assert col["overridden"] and col["grade"] == "highly_sensitive" and col["detected_category"] == "identity_document"
+    assert rec["grade"] == "highly_sensitive"  # table grade follows the human decision
     inv.save(scanned)  # a re-scan keeps the override
     assert next(c for c in inv.get("crm/customers")["columns"] if c["name"] == "id_card_no")["overridden"]
     assert inv.clear_override("crm/customers", "id_card_no")

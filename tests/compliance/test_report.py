@@ -55,7 +55,7 @@ def test_access_denials_inventory_and_checks_agree_with_their_sources(shared_pop
     cols = collections.Counter(c["grade"] for d in ws.inventory.datasets()
                                for c in ws.inventory.get(d["dataset"])["columns"])
     assert data["inventory"]["columns_by_grade"] == {g: cols.get(g, 0) for g in ("public", "internal", "sensitive",
-                                                                                 "core")}
+                                                                                 "highly_sensitive")}
     assert data["checks"]["failed"] == [r.rule for r in run_checks(ws) if r.status == "fail"]
     budgets = {b["dataset"]: b for b in data["privacy"]["datasets"]}
     assert set(budgets) == {s.dataset for s in ws.ledger.datasets()} == {"crm/customers"}

@@ -110,7 +110,7 @@ def test_denials_are_clear_and_audited(ws, customers, kwargs, exc, reason):
 
 def test_core_data_requested_for_marketing_is_denied(ws, customers):
     df = customers.assign(password=["pbkdf2$" + "a" * 20] * N)
-    with pytest.raises(AccessDenied, match="core-grade data"):
+    with pytest.raises(AccessDenied, match="highly sensitive data"):
         ws.guard(df, purpose="personalised_marketing", actor="x@retailer", role="marketing",
                  subject_column="member_id", dataset="crm/with-passwords")
     assert _reads(ws)[-1]["decision"] == "deny"

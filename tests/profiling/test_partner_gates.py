@@ -54,12 +54,12 @@ def test_policy_refuses_core_and_sensitive_features_and_wrong_purposes(workspace
 
 def test_a_core_grade_feature_is_refused_even_if_the_purpose_lists_it(workspace, tmp_path):
     ws = _edit_purpose(workspace, categories=["basic_profile", "online_identifier", "transaction", "authentication"],
-                       max_grade="core")
+                       max_grade="highly_sensitive")
     spec = parse_spec(write_spec(tmp_path, features=feature_block({"pin": (0, 9999)}, "authentication")).read_text())
-    with pytest.raises(AccessDenied, match="grade core is not available in clear to role 'partner_node'"):
+    with pytest.raises(AccessDenied, match="grade highly_sensitive is not available in clear to role 'partner_node'"):
         check_policy(ws, spec)
     ws = _edit_purpose(workspace, max_grade="internal")
-    with pytest.raises(AccessDenied, match="grade core is above the maximum grade internal of purpose 'joint_profiling'"):
+    with pytest.raises(AccessDenied, match="grade highly_sensitive is above the maximum grade internal of purpose 'joint_profiling'"):
         check_policy(ws, spec)
 
 

@@ -50,7 +50,7 @@ def test_apply_customer_service_plan(scanned):
 def test_core_columns_are_dropped_and_unplanned_columns_fail_closed(scanned):
     policy, df, result = scanned
     rec = result.to_dict()
-    rec["columns"][0] = {**rec["columns"][0], "grade": "core", "category": "authentication"}
+    rec["columns"][0] = {**rec["columns"][0], "grade": "highly_sensitive", "category": "authentication"}
     out = build_plan(rec, policy, "dpo").apply(df.assign(extra="x"), ProtectionContext())
     assert "customer_name" not in out.columns and "extra" not in out.columns
     from omniguard.errors import InputError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-GRADE_COLOURS = {"public": "#2e7d32", "internal": "#1565c0", "sensitive": "#ef6c00", "core": "#c62828"}
+GRADE_COLOURS = {"public": "#2e7d32", "internal": "#1565c0", "sensitive": "#ef6c00", "highly_sensitive": "#c62828"}
 _FLAG_TEXT = {
     "reidentification_kit": "Re-identifiable: name + ID or mobile + address in one table",
     "sensitive_volume_10k": "Sensitive PI of ≥10,000 individuals (cross-border security assessment threshold)",

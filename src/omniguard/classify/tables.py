@@ -60,8 +60,15 @@ def _add_protection(conn: Connection) -> None:
         conn.exec_driver_sql("ALTER TABLE classify_columns ADD COLUMN protection VARCHAR(16)")
 
 
+def _rename_top_grade(conn: Connection) -> None:
+    """The top grade was stored as "core" before 0.2 (see omniguard.policy.Grade)."""
+    for table in ("classify_datasets", "classify_columns"):
+        conn.exec_driver_sql(f"UPDATE {table} SET grade = 'highly_sensitive' WHERE grade = 'core'")
+
+
 MIGRATIONS = [
     Migration(1, "inventory: scanned datasets, columns, human overrides",
               create_tables(classify_datasets, classify_columns, classify_overrides)),
     Migration(2, "inventory: protected form of each column (encrypted, tokenized)", _add_protection),
+    Migration(3, "inventory: the top grade is highly_sensitive (was core)", _rename_top_grade),
 ]

@@ -59,7 +59,7 @@ def _columns_at_grade(ws: Any, df: Any, dataset: str, grade: str, scan_report: s
 @click.command("encrypt")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--columns", metavar="C1,C2", help="Columns to encrypt.")
-@click.option("--grade", type=click.Choice(["internal", "sensitive", "core"]),
+@click.option("--grade", type=click.Choice(["internal", "sensitive", "highly_sensitive"]),
               help="Encrypt every column graded at least this (from the inventory or --scan-report).")
 @click.option("--scan-report", type=click.Path(dir_okay=False), help="JSON of `omniguard scan FILE --json`.")
 @click.option("--subject-column", metavar="COL",

@@ -56,7 +56,7 @@ def show_cmd(what: str) -> None:
                                      p["retention_days"], ", ".join(p["categories"])] for p in d]))
     elif what == "roles":
         data = [r.model_dump(mode="json") for r in pack.roles.values()]
-        emit(data, lambda d: table(["id", "purposes", "public", "internal", "sensitive", "core", "decrypt"],
+        emit(data, lambda d: table(["id", "purposes", "public", "internal", "sensitive", "highly sensitive", "decrypt"],
                                    [[r["id"], ", ".join(r["purposes"]), *r["protection"].values(), r["decrypt"]]
                                     for r in d]))
     else:

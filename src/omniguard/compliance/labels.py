@@ -15,7 +15,8 @@ WORDS: dict[str, dict[str, str]] = {
     "public": {"en": "public", "zh": "公开"},
     "internal": {"en": "internal", "zh": "内部"},
     "sensitive": {"en": "sensitive", "zh": "敏感"},
-    "core": {"en": "core", "zh": "核心"},
+    "highly_sensitive": {"en": "highly sensitive", "zh": "极敏感"},
+    "core": {"en": "highly sensitive", "zh": "极敏感"},  # the top grade's name in records made before 0.2
     # legal bases (PIPL Art. 13)
     "consent": {"en": "consent (Art. 13(1)1)", "zh": "取得个人同意（第十三条第一款第一项）"},
     "contract": {"en": "contract or HR management (Art. 13(1)2)", "zh": "订立、履行合同或人力资源管理所必需（第二项）"},
@@ -67,7 +68,7 @@ WORDS: dict[str, dict[str, str]] = {
 
 BADGE = {"high": "bad", "medium": "warn", "low": "ok", "pass": "ok", "fail": "bad", "n/a": "g-public",
          "draft": "warn", "complete": "ok", "public": "g-public", "internal": "g-internal",
-         "sensitive": "g-sensitive", "core": "g-core"}
+         "sensitive": "g-sensitive", "highly_sensitive": "g-highly_sensitive"}
 
 
 def word(value: Any, lang: str) -> str:

@@ -18,7 +18,7 @@ def _records(ctx: CheckContext) -> list[dict]:
 
 
 @rule("art51-sensitive-encrypted-at-rest", "PIPL Art. 51",
-      "Sensitive and core columns stored at rest are encrypted", "静态存储的敏感及核心数据列已加密")
+      "Sensitive and highly sensitive columns stored at rest are encrypted", "静态存储的敏感及极敏感数据列已加密")
 def sensitive_encrypted(ctx: CheckContext, r: Rule) -> list[Finding] | None:
     records = [rec for rec in _records(ctx) if rec.get("source") in AT_REST]
     if not records:
@@ -27,7 +27,7 @@ def sensitive_encrypted(ctx: CheckContext, r: Rule) -> list[Finding] | None:
     for rec in records:
         for c in rec["columns"]:
             if c.get("personal") and Grade(c["grade"]) >= Grade.sensitive and c.get("protection") != "encrypted":
-                out.append(r.finding("high" if c["grade"] == "core" else "medium",
+                out.append(r.finding("high" if Grade(c["grade"]) == Grade.highly_sensitive else "medium",
                                      f"dataset:{rec['dataset']}#{c['name']}",
                                      f"{c['grade']} column ({c.get('category')}) stored "
                                      f"{'as tokens' if c.get('protection') == 'tokenized' else 'in clear'}, not SM4-encrypted"))

@@ -35,7 +35,7 @@ def scan_and_save(ctx: DemoContext) -> dict[str, Any]:
     ctx.reports["inventory report"] = str(path)
     personal = [c for c in rec["columns"] if c["personal"]]
     return {"dataset": rec["dataset"], "grade": rec["grade"], "personal_columns": len(personal),
-            "sensitive_columns": sum(c["grade"] in ("sensitive", "core") for c in personal),
+            "sensitive_columns": sum(c["grade"] in ("sensitive", "highly_sensitive") for c in personal),
             "flags": [k for k, v in rec["flags"].items() if v is True], "report": str(path)}
 
 

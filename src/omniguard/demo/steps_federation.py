@@ -97,7 +97,7 @@ def refused_spec(ctx: DemoContext) -> dict[str, Any]:
         check_policy(ctx.ws, parse_spec(text, "greedy.toml"))
     except AccessDenied as e:
         return {"refused": e.message}
-    raise AssertionError("a core-grade feature was not refused")
+    raise AssertionError("a highly sensitive feature was not refused")
 
 
 def run_job(ctx: DemoContext) -> dict[str, Any]:
@@ -127,7 +127,7 @@ STEPS = [
     Step(500, "Brand and retailer: separate workspaces, customers, separate consent to joint profiling",
          partners_and_data),
     Step(510, "Plan a federated segmentation job; the retailer's policy and the privacy budget allow it", plan_job),
-    Step(520, "A spec asking for a core-grade feature is refused by the retailer", refused_spec),
+    Step(520, "A spec asking for a highly sensitive feature is refused by the retailer", refused_spec),
     Step(530, "Run the job in Flower's simulation engine (DP noise at each partner, signed model)", run_job),
     Step(540, "The retailer verifies the model and scores its own consenting customers", score_locally),
 ]

@@ -6,7 +6,7 @@ pipeline step may use, after, in this order:
 1. the purpose exists and the role may use it; a cross-border purpose has a recorded mechanism;
 2. the dataset has an inventory entry (classified in memory and saved on first sight, and the
    result says so);
-3. core-grade columns asked for a purpose whose ceiling is lower are refused outright;
+3. highly sensitive columns asked for a purpose whose ceiling is lower are refused outright;
 4. rows of subjects without valid consent for the purpose are dropped (PIPL Art. 13-14; the
    consent registry knows about separate consent, guardians, withdrawals, opt-outs, erasure);
 5. columns outside the purpose's categories, or above its grade ceiling, are dropped (Art. 6);
@@ -107,10 +107,10 @@ class Guard:
             record, scanned_now = self._inventory(df, dataset, scan=True, rescan=True)
             columns = {c["name"]: c for c in record["columns"] if c["name"] in df.columns}
 
-        core = [n for n, c in columns.items() if Grade(c["grade"]) == Grade.core and c.get("personal", True)
-                and p.max_grade < Grade.core]
-        if core:
-            deny(f"core-grade data ({len(core)} column(s): {', '.join(core)}) requested for purpose {p.id}, "
+        top = [n for n, c in columns.items() if Grade(c["grade"]) == Grade.highly_sensitive
+               and c.get("personal", True) and p.max_grade < Grade.highly_sensitive]
+        if top:
+            deny(f"highly sensitive data ({len(top)} column(s): {', '.join(top)}) requested for purpose {p.id}, "
                  f"which allows up to {p.max_grade.value}", role_id=r.id, purpose_id=p.id)
 
         keep, dropped = self._minimum_necessary(columns, p, subject_column)

@@ -11,19 +11,29 @@ import datetime as dt
 from enum import StrEnum
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, PositiveInt, StringConstraints
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, PositiveInt, StringConstraints
+
+# The top grade's names before 0.2 (policy packs and stores of older workspaces still say it).
+LEGACY_GRADE_NAMES = ("core",)
 
 Identifier = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_\-]{0,63}$")]
 
 
 class Grade(StrEnum):
-    """Four grades, ordered. "core" is the toolkit's top internal tier (credentials, card-security
-    data, human-confirmed important data), not the state's 核心数据 designation."""
+    """Four grades, ordered: L1 public, L2 internal, L3 sensitive, L4 highly sensitive (极敏感:
+    credentials, card-security data). The top grade was called "core" before 0.2; that word reads
+    as the state's 核心数据 under the Data Security Law, so it is accepted on load (old policy
+    packs and stores) and never written. "Important data" (重要数据) is not a grade: it is a flag
+    on a dataset with its own rules."""
 
     public = "public"
     internal = "internal"
     sensitive = "sensitive"
-    core = "core"
+    highly_sensitive = "highly_sensitive"
+
+    @classmethod
+    def _missing_(cls, value: object) -> Grade | None:
+        return cls.highly_sensitive if value in LEGACY_GRADE_NAMES else None
 
     @property
     def rank(self) -> int:
@@ -52,7 +62,7 @@ class Grade(StrEnum):
     __hash__ = str.__hash__
 
 
-_GRADE_ORDER = [Grade.public, Grade.internal, Grade.sensitive, Grade.core]
+_GRADE_ORDER = [Grade.public, Grade.internal, Grade.sensitive, Grade.highly_sensitive]
 GRADES: tuple[Grade, ...] = tuple(_GRADE_ORDER)
 
 Protection = Literal["clear", "mask", "generalize", "tokenize", "encrypt", "redact", "drop"]
@@ -145,7 +155,8 @@ class GradeProtection(_Model):
     public: Protection = "clear"
     internal: Protection = "mask"
     sensitive: Protection = "tokenize"
-    core: Protection = "drop"
+    highly_sensitive: Protection = Field(
+        default="drop", validation_alias=AliasChoices("highly_sensitive", *LEGACY_GRADE_NAMES))
 
     def for_grade(self, grade: Grade | str) -> Protection:
         return getattr(self, Grade(grade).value)

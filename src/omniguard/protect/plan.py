@@ -1,7 +1,7 @@
 """A protection plan: one operator per column, from the column's grade and the actor's role.
 
 The role (``policies/roles.yaml``) says how each grade reaches it (``marketing``: internal ->
-mask, sensitive -> tokenize, core -> drop). Non-personal categories (order numbers, USCC of a
+mask, sensitive -> tokenize, highly_sensitive -> drop). Non-personal categories (order numbers, USCC of a
 company) keep their category's ``default_protection`` unless the role drops their grade; a free-
 text column is anonymised inside, each entity by its own grade; ``generalize`` on an entity with
 no coarser form falls back to ``mask``.

@@ -25,7 +25,7 @@ h1{font-size:1.5rem;margin-bottom:.2rem}h2{font-size:1.15rem;margin-top:2.2rem;b
 table{border-collapse:collapse;font-size:.88rem;margin:.6rem 0}td,th{border-bottom:1px solid var(--line);padding:.3rem .6rem;text-align:left;vertical-align:top}
 th{background:#f5f7fa}.muted{color:var(--muted);font-size:.85rem}.kv td:first-child{color:var(--muted)}
 .badge{display:inline-block;padding:.05rem .45rem;border-radius:.6rem;font-size:.78rem;color:#fff}
-.g-public{background:#868e96}.g-internal{background:#3e7bfa}.g-sensitive{background:#f08c00}.g-core{background:#d64545}
+.g-public{background:#868e96}.g-internal{background:#3e7bfa}.g-sensitive{background:#f08c00}.g-highly_sensitive{background:#d64545}
 .ok{background:var(--ok)}.bad{background:var(--bad)}.warn{background:var(--warn)}
 figure{margin:1rem 0}figcaption{font-size:.85rem;color:var(--muted)}
 """

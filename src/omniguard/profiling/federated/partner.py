@@ -5,7 +5,7 @@ Three gates, in order, each audited in the partner's workspace:
 
 1. policy: the purpose is a joint-profiling purpose that needs separate consent (PIPL Art. 23),
    the partner-node role may use it, and every feature's category is allowed for the purpose at
-   a grade the role sees in clear (a sensitive or core feature is refused, not dropped);
+   a grade the role sees in clear (a sensitive or highly sensitive feature is refused, not dropped);
 2. budget: the job's per-customer (epsilon, delta), computed before the job from the spec and the
    partner's row count, fits the dataset's budget in the ledger;
 3. consent: each time data is loaded, only subjects whose consent for the purpose is valid *now*
